@@ -1,0 +1,76 @@
+"""Async client for the WeCom (企业微信) and Feishu (飞书) contact-directory APIs."""
+
+from ._core import ClientStats
+from ._credentials import CorpApp, Provider
+from ._endpoint import Endpoint
+from ._errors import (
+    APIError,
+    AuthError,
+    ConfigurationError,
+    DecodeError,
+    HTTPStatusError,
+    InputError,
+    InvalidArgumentError,
+    IPNotAllowedError,
+    NetworkError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    RequestTimeout,
+    ServerBusyError,
+    TransportError,
+    WFAError,
+)
+from ._limits import Quota
+from ._retry import RetryPolicy
+from ._tokens import MemoryTokenStore, Token, TokenStore
+from ._transport import RawResponse, Transport
+from .wecom import (
+    FullMatchField,
+    QueryRange,
+    QueryResult,
+    QueryType,
+    SearchPage,
+    SearchQuery,
+    WeComClient,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "APIError",
+    "AuthError",
+    "ClientStats",
+    "ConfigurationError",
+    "CorpApp",
+    "DecodeError",
+    "Endpoint",
+    "FullMatchField",
+    "HTTPStatusError",
+    "IPNotAllowedError",
+    "InputError",
+    "InvalidArgumentError",
+    "MemoryTokenStore",
+    "NetworkError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "Provider",
+    "QueryRange",
+    "QueryResult",
+    "QueryType",
+    "Quota",
+    "RateLimitedError",
+    "RawResponse",
+    "RequestTimeout",
+    "RetryPolicy",
+    "SearchPage",
+    "SearchQuery",
+    "ServerBusyError",
+    "Token",
+    "TokenStore",
+    "Transport",
+    "TransportError",
+    "WFAError",
+    "WeComClient",
+    "__version__",
+]

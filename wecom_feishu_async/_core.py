@@ -1,0 +1,220 @@
+"""The request loop shared by every vendor client.
+
+quota → token → transport → decode → classify → (refresh the token once | retry | raise)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, ClassVar, Protocol, TypeVar
+
+from ._codec import encode
+from ._endpoint import Endpoint
+from ._errors import APIError, HTTPStatusError, TransportError, WFAError
+from ._limits import Limits
+from ._retry import RetryPolicy
+from ._tokens import Token, TokenManager, TokenStore
+from ._transport import RawResponse, Transport
+
+__all__ = ["BaseClient", "ClientStats", "TokenSource", "logger"]
+
+logger = logging.getLogger("wecom_feishu_async")
+
+T = TypeVar("T")
+C = TypeVar("C", bound="BaseClient")
+
+
+class TokenSource(Protocol):
+    """How one credential obtains its token."""
+
+    @property
+    def kind(self) -> str:
+        """The token kind, as named by ``Endpoint.auth``."""
+        ...
+
+    @property
+    def store_key(self) -> str:
+        """The token-store key: credential id and secret digest, never the secret."""
+        ...
+
+    def endpoint(self) -> Endpoint[Any]:
+        """The request that fetches a new token."""
+        ...
+
+    def read(self, reply: Any) -> tuple[str, float]:
+        """The token value and its lifetime in seconds, from the token reply."""
+        ...
+
+
+@dataclass
+class ClientStats:
+    """What a client has done so far; a progress display or a summary can read it."""
+
+    requests: Counter[str] = field(default_factory=Counter)
+    """Requests sent, per path (every attempt, token requests included)."""
+    retries: Counter[str] = field(default_factory=Counter)
+    """Retries made after a transient failure, per path."""
+    token_fetches: Counter[str] = field(default_factory=Counter)
+    """New tokens fetched, per token kind."""
+    token_rejections: Counter[str] = field(default_factory=Counter)
+    """Tokens the server rejected (and that were then refreshed), per token kind."""
+
+
+class BaseClient:
+    """Vendor-neutral client core: one ``call(endpoint)`` for every API."""
+
+    _vendor: ClassVar[str]
+    _refresh_codes: ClassVar[frozenset[int]]
+
+    def __init__(
+        self,
+        *,
+        transport: Transport,
+        retry: RetryPolicy,
+        limits: Limits,
+        token_store: TokenStore,
+        token_margin: float,
+    ) -> None:
+        self._transport = transport
+        self._retry = retry
+        self._limits = limits
+        self._tokens = TokenManager(token_store, margin=token_margin)
+        self.stats = ClientStats()
+
+    async def __aenter__(self: C) -> C:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the HTTP session, unless it was supplied by the caller."""
+        await self._transport.close()
+
+    # Vendor hooks -------------------------------------------------------------------
+
+    def _token_source(self, auth: str) -> TokenSource:
+        """The source of tokens of kind ``auth``; ConfigurationError when not configured."""
+        raise NotImplementedError
+
+    def _prepare(
+        self, endpoint: Endpoint[Any], token: Token | None
+    ) -> tuple[Mapping[str, str], Mapping[str, str]]:
+        """Query parameters and headers of one attempt, the token attached."""
+        raise NotImplementedError
+
+    def _decipher(self, endpoint: Endpoint[T], raw: RawResponse) -> T:
+        """Decode a reply, or raise the error it carries."""
+        raise NotImplementedError
+
+    def _on_api_error(self, endpoint: Endpoint[Any], error: APIError) -> None:
+        """React to an API error before the retry decision (e.g. lower concurrency)."""
+
+    # The loop -----------------------------------------------------------------------
+
+    async def call(self, endpoint: Endpoint[T]) -> T:
+        """Send ``endpoint`` under its quota, with a valid token and bounded retries."""
+        source = self._token_source(endpoint.auth) if endpoint.auth else None
+        body = None if endpoint.body is None else encode(endpoint.body)
+        started = time.monotonic()
+        retries = 0
+        refreshed = False
+        while True:
+            token = await self._token(source) if source is not None else None
+            try:
+                return await self._attempt(endpoint, body, token, retries + 1)
+            except APIError as exc:
+                self._on_api_error(endpoint, exc)
+                if (
+                    source is not None
+                    and token is not None
+                    and not refreshed
+                    and exc.code in self._refresh_codes
+                ):
+                    # The token was rejected: forget it (unless someone already did and
+                    # stored a new one) and try once more with a fresh one.
+                    refreshed = True
+                    self.stats.token_rejections[source.kind] += 1
+                    await self._tokens.invalidate(source.store_key, token)
+                    continue
+                error: WFAError = exc
+            except (TransportError, HTTPStatusError) as exc:
+                error = exc
+            retries += 1
+            wait = self._retry.wait(
+                error, retries, time.monotonic() - started, endpoint.idempotent
+            )
+            if wait is None:
+                raise error
+            self.stats.retries[endpoint.path] += 1
+            logger.warning(
+                "%s %s: %s; retry %d in %.2fs",
+                endpoint.method,
+                endpoint.path,
+                type(error).__name__,
+                retries,
+                wait,
+            )
+            await asyncio.sleep(wait)
+
+    async def _token(self, source: TokenSource) -> Token:
+        async def fetch() -> tuple[str, float]:
+            reply = await self.call(source.endpoint())
+            self.stats.token_fetches[source.kind] += 1
+            return source.read(reply)
+
+        token, _ = await self._tokens.get(source.store_key, fetch)
+        return token
+
+    async def _attempt(
+        self, endpoint: Endpoint[T], body: bytes | None, token: Token | None, attempt: int
+    ) -> T:
+        params, headers = self._prepare(endpoint, token)
+        started = time.perf_counter()
+        async with self._limits.slot(endpoint.quota_key) as gate:
+            self.stats.requests[endpoint.path] += 1
+            try:
+                raw = await self._transport.request(
+                    endpoint.method, endpoint.path, params=params, body=body, headers=headers
+                )
+            except TransportError as exc:
+                _log(endpoint, attempt, started, status=None, code=type(exc).__name__)
+                raise
+        try:
+            result = self._decipher(endpoint, raw)
+        except APIError as exc:
+            _log(endpoint, attempt, started, status=raw.status, code=exc.code)
+            raise
+        except WFAError as exc:
+            _log(endpoint, attempt, started, status=raw.status, code=type(exc).__name__)
+            raise
+        gate.succeeded()
+        _log(endpoint, attempt, started, status=raw.status, code=0)
+        return result
+
+
+def _log(
+    endpoint: Endpoint[Any], attempt: int, started: float, *, status: int | None, code: object
+) -> None:
+    # Only the path is logged: query strings carry tokens and secrets.
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "%s %s status=%s code=%s attempt=%d elapsed=%.1fms",
+            endpoint.method,
+            endpoint.path,
+            status,
+            code,
+            attempt,
+            (time.perf_counter() - started) * 1000,
+        )

@@ -1,0 +1,126 @@
+"""Client-side quotas: rate limiters and an adaptive cap on requests in flight, per bucket."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from aiolimiter import AsyncLimiter
+
+from ._errors import ConfigurationError
+
+__all__ = ["Limits", "Quota"]
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """At most ``limit`` requests in any window of ``period`` seconds.
+
+    ``burst`` is how many may start at once on a fresh limiter (default: a twentieth of
+    the limit). The sustained rate is lowered by the burst so that burst plus refill
+    never exceeds ``limit`` in any window, including the very first one.
+    """
+
+    limit: int
+    period: float
+    burst: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.limit < 1 or self.period <= 0:
+            raise ConfigurationError(f"quota needs limit >= 1 and period > 0, got {self}")
+        if self.burst is not None and not 1 <= self.burst <= self.limit:
+            raise ConfigurationError(f"quota burst must be within 1..limit, got {self}")
+
+    def limiter(self) -> AsyncLimiter:
+        """A fresh leaky-bucket limiter that keeps this quota in every window."""
+        burst = self.burst if self.burst is not None else max(1, self.limit // 20)
+        # aiolimiter: capacity max_rate, refilled at max_rate / time_period per second.
+        # In any window of `period`, at most capacity + refill * period may pass, so
+        # refill = (limit - burst) / period keeps that at `limit`.
+        refill_per_second = max(self.limit - burst, 1) / self.period
+        return AsyncLimiter(burst, burst / refill_per_second)
+
+
+class _Gate:
+    """A concurrency cap that halves on overload and creeps back up on success."""
+
+    def __init__(self, ceiling: int) -> None:
+        self.ceiling = ceiling
+        self.limit = ceiling
+        self.in_flight = 0
+        self._successes = 0
+        self._cond = asyncio.Condition()
+
+    async def enter(self) -> None:
+        async with self._cond:
+            await self._cond.wait_for(lambda: self.in_flight < self.limit)
+            self.in_flight += 1
+
+    async def leave(self) -> None:
+        async with self._cond:
+            self.in_flight -= 1
+            self._cond.notify()
+
+    def shrink(self) -> None:
+        self.limit = max(1, self.limit // 2)
+        self._successes = 0
+
+    def succeeded(self) -> None:
+        if self.limit < self.ceiling:
+            self._successes += 1
+            if self._successes >= self.limit:
+                self._successes = 0
+                self.limit += 1
+
+
+class Limits:
+    """Per-bucket quotas and concurrency caps, created on first use of a bucket.
+
+    A bucket key is ``(scope, bucket)``: the scope is the vendor's unit of accounting
+    (a corp, an app in a tenant) and the bucket names the API.
+    """
+
+    def __init__(
+        self,
+        default: Sequence[Quota],
+        overrides: Mapping[str, Sequence[Quota]] | None = None,
+        *,
+        max_in_flight: int = 64,
+    ) -> None:
+        if max_in_flight < 1:
+            raise ConfigurationError("max_in_flight must be at least 1")
+        self._default = tuple(default)
+        self._overrides = {k: tuple(v) for k, v in (overrides or {}).items()}
+        self._max_in_flight = max_in_flight
+        self._limiters: dict[tuple[str, str], tuple[AsyncLimiter, ...]] = {}
+        self._gates: dict[tuple[str, str], _Gate] = {}
+
+    def quotas_for(self, bucket: str) -> tuple[Quota, ...]:
+        """The quotas that apply to ``bucket``."""
+        return self._overrides.get(bucket, self._default)
+
+    def gate(self, key: tuple[str, str]) -> _Gate:
+        """The concurrency gate of a bucket."""
+        gate = self._gates.get(key)
+        if gate is None:
+            gate = self._gates[key] = _Gate(self._max_in_flight)
+        return gate
+
+    @asynccontextmanager
+    async def slot(self, key: tuple[str, str]) -> AsyncIterator[_Gate]:
+        """Hold one in-flight place and one unit of every quota of the bucket."""
+        limiters = self._limiters.get(key)
+        if limiters is None:
+            limiters = self._limiters[key] = tuple(q.limiter() for q in self.quotas_for(key[1]))
+        gate = self.gate(key)
+        await gate.enter()
+        try:
+            # Quota is taken after the in-flight place, right before sending, so sends
+            # happen when the limiter allowed them rather than bunching up later.
+            for limiter in limiters:
+                await limiter.acquire()
+            yield gate
+        finally:
+            await gate.leave()

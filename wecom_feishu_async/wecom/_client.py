@@ -1,0 +1,210 @@
+"""The WeCom client: credentials, token sources and WeCom reply classification."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import aiohttp
+import msgspec
+
+from .._codec import decoder_for
+from .._core import BaseClient, TokenSource
+from .._credentials import CorpApp, Provider
+from .._endpoint import Endpoint
+from .._errors import APIError, ConfigurationError, DecodeError, HTTPStatusError, error_class_for
+from .._limits import Limits, Quota
+from .._redact import scrub
+from .._retry import RetryPolicy
+from .._tokens import MemoryTokenStore, Token, TokenStore
+from .._transport import AiohttpTransport, RawResponse, Transport
+from .contact import ContactAPI
+from .models import AccessTokenReply, ProviderTokenReply, WeComReply
+
+__all__ = ["WECOM_BASE_URL", "WECOM_DEFAULT_QUOTAS", "WeComClient"]
+
+T = TypeVar("T")
+
+WECOM_BASE_URL = "https://qyapi.weixin.qq.com"
+
+# Documented base limits per company per API (api-facts A7.1): 10,000 a minute and
+# 150,000 an hour. The hourly one binds for long jobs (about 41 requests a second).
+WECOM_DEFAULT_QUOTAS: tuple[Quota, ...] = (Quota(10_000, 60.0), Quota(150_000, 3600.0))
+
+# Codes meaning "this token is no good": refresh it and retry once (api-facts A1.5).
+# An expired token is often reported as 40014 rather than 42001.
+_REFRESH_CODES = frozenset({40014, 42001, 40082, 41001, 42009})
+
+# WeCom limits concurrency per company per API with 45033 but documents no number.
+_CONCURRENCY_LIMITED = 45033
+
+
+@dataclass(frozen=True, slots=True)
+class _CorpTokenSource:
+    app: CorpApp
+    kind: str = "access_token"
+
+    @property
+    def store_key(self) -> str:
+        return self.app.store_key
+
+    def endpoint(self) -> Endpoint[AccessTokenReply]:
+        return Endpoint(
+            "GET",
+            "/cgi-bin/gettoken",
+            AccessTokenReply,
+            auth=None,
+            params={"corpid": self.app.corp_id, "corpsecret": self.app.secret},
+            scope=self.app.corp_id,
+        )
+
+    def read(self, reply: AccessTokenReply) -> tuple[str, float]:
+        return reply.access_token, float(reply.expires_in)
+
+
+@dataclass(frozen=True, slots=True)
+class _ProviderTokenSource:
+    provider: Provider
+    kind: str = "provider_access_token"
+
+    @property
+    def store_key(self) -> str:
+        return self.provider.store_key
+
+    def endpoint(self) -> Endpoint[ProviderTokenReply]:
+        return Endpoint(
+            "POST",
+            "/cgi-bin/service/get_provider_token",
+            ProviderTokenReply,
+            auth=None,
+            body={
+                "corpid": self.provider.corp_id,
+                "provider_secret": self.provider.provider_secret,
+            },
+            scope=self.provider.corp_id,
+        )
+
+    def read(self, reply: ProviderTokenReply) -> tuple[str, float]:
+        return reply.provider_access_token, float(reply.expires_in)
+
+
+def decipher(endpoint: Endpoint[T], raw: RawResponse) -> T:
+    """Decode a WeCom reply into ``endpoint.response`` or raise the error it carries."""
+    path = endpoint.path
+    if raw.status != 200:
+        excerpt = scrub(raw.body[:200].decode("utf-8", "replace"))
+        raise HTTPStatusError(path, raw.status, excerpt)
+    try:
+        reply = decoder_for(endpoint.response).decode(raw.body)
+    except msgspec.DecodeError as exc:
+        # A failure reply lacks the success fields; read just the envelope to tell.
+        try:
+            envelope = decoder_for(WeComReply).decode(raw.body)
+        except msgspec.DecodeError:
+            raise DecodeError(path, str(exc)) from None
+        if envelope.errcode:
+            raise _api_error(path, envelope.errcode, envelope.errmsg) from None
+        raise DecodeError(path, str(exc)) from None
+    if not isinstance(reply, WeComReply):
+        raise TypeError(f"{endpoint.response!r} is not a WeComReply")
+    if reply.errcode:
+        raise _api_error(path, reply.errcode, reply.errmsg)
+    return reply
+
+
+def _api_error(path: str, code: int, message: str) -> APIError:
+    cls = error_class_for("wecom", code)
+    return cls(vendor="wecom", endpoint=path, code=code, message=scrub(message))
+
+
+class WeComClient(BaseClient):
+    """An async client of the WeCom server API.
+
+    Args:
+        corp_app: a company app's credential, for ``access_token`` endpoints.
+        provider: a service provider's credential, for ``provider_access_token``
+            endpoints (contact search).
+        base_url: the API root (the vendor's, a proxy, or the emulator's URL).
+        session: an ``aiohttp.ClientSession`` to use; the client never closes it.
+        pool_size: connections kept by the client's own session.
+        timeout: seconds for one request, from sending to the last byte.
+        retry: the retry policy.
+        quotas: quotas applied to every API bucket, per corp.
+        endpoint_quotas: quotas for particular paths, replacing ``quotas`` there.
+        max_in_flight: requests at once per (corp, API); halves on errcode 45033.
+        token_store: where tokens are cached (shared between clients given the same).
+        token_margin: refresh tokens this many seconds before they expire.
+        transport: a replacement transport (tests); ``session`` is then unused.
+
+    Use it as an async context manager, or call ``close()``.
+    """
+
+    _vendor = "wecom"
+    _refresh_codes = _REFRESH_CODES
+
+    def __init__(
+        self,
+        *,
+        corp_app: CorpApp | None = None,
+        provider: Provider | None = None,
+        base_url: str = WECOM_BASE_URL,
+        session: aiohttp.ClientSession | None = None,
+        pool_size: int = 100,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        quotas: Sequence[Quota] = WECOM_DEFAULT_QUOTAS,
+        endpoint_quotas: Mapping[str, Sequence[Quota]] | None = None,
+        max_in_flight: int = 64,
+        token_store: TokenStore | None = None,
+        token_margin: float = 300.0,
+        transport: Transport | None = None,
+    ) -> None:
+        if corp_app is not None and not isinstance(corp_app, CorpApp):
+            raise ConfigurationError("corp_app must be a CorpApp")
+        if provider is not None and not isinstance(provider, Provider):
+            raise ConfigurationError("provider must be a Provider")
+        super().__init__(
+            transport=transport
+            or AiohttpTransport(base_url, session=session, pool_size=pool_size, timeout=timeout),
+            retry=retry or RetryPolicy(),
+            limits=Limits(quotas, endpoint_quotas, max_in_flight=max_in_flight),
+            token_store=token_store or MemoryTokenStore(),
+            token_margin=token_margin,
+        )
+        self._sources: dict[str, TokenSource] = {}
+        if corp_app is not None:
+            self._sources["access_token"] = _CorpTokenSource(corp_app)
+        if provider is not None:
+            self._sources["provider_access_token"] = _ProviderTokenSource(provider)
+        self.corp_app = corp_app
+        self.provider = provider
+        self.contact = ContactAPI(self)
+
+    def __repr__(self) -> str:
+        return f"WeComClient(credentials={sorted(self._sources)})"
+
+    def _token_source(self, auth: str) -> TokenSource:
+        source = self._sources.get(auth)
+        if source is None:
+            needs = {"access_token": "corp_app=CorpApp(...)", "provider_access_token":
+                     "provider=Provider(...)"}.get(auth, auth)
+            raise ConfigurationError(f"this call needs a {auth}: create the client with {needs}")
+        return source
+
+    def _prepare(
+        self, endpoint: Endpoint[Any], token: Token | None
+    ) -> tuple[Mapping[str, str], Mapping[str, str]]:
+        params = dict(endpoint.params)
+        if token is not None and endpoint.auth is not None:
+            # WeCom takes every credential in the query string (api-facts A0).
+            params[endpoint.auth] = token.value
+        headers = {"Content-Type": "application/json"} if endpoint.body is not None else {}
+        return params, headers
+
+    def _decipher(self, endpoint: Endpoint[T], raw: RawResponse) -> T:
+        return decipher(endpoint, raw)
+
+    def _on_api_error(self, endpoint: Endpoint[Any], error: APIError) -> None:
+        if error.code == _CONCURRENCY_LIMITED:
+            self._limits.gate(endpoint.quota_key).shrink()
