@@ -27,7 +27,9 @@ class Sent:
     headers: dict[str, str]
 
 
-def reply(payload: object, status: int = 200, headers: Mapping[str, str] | None = None) -> RawResponse:
+def reply(
+    payload: object, status: int = 200, headers: Mapping[str, str] | None = None
+) -> RawResponse:
     return RawResponse(status, dict(headers or {}), json.dumps(payload).encode())
 
 

@@ -182,15 +182,17 @@ class BaseClient:
     ) -> T:
         params, headers = self._prepare(endpoint, token)
         started = time.perf_counter()
-        async with self._limits.slot(endpoint.quota_key) as gate:
+        gate = await self._limits.enter(endpoint.quota_key)
+        try:
             self.stats.requests[endpoint.path] += 1
-            try:
-                raw = await self._transport.request(
-                    endpoint.method, endpoint.path, params=params, body=body, headers=headers
-                )
-            except TransportError as exc:
-                _log(endpoint, attempt, started, status=None, code=type(exc).__name__)
-                raise
+            raw = await self._transport.request(
+                endpoint.method, endpoint.path, params=params, body=body, headers=headers
+            )
+        except TransportError as exc:
+            _log(endpoint, attempt, started, status=None, code=type(exc).__name__)
+            raise
+        finally:
+            gate.leave()
         try:
             result = self._decipher(endpoint, raw)
         except APIError as exc:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections import deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from aiolimiter import AsyncLimiter
@@ -51,17 +51,34 @@ class _Gate:
         self.limit = ceiling
         self.in_flight = 0
         self._successes = 0
-        self._cond = asyncio.Condition()
+        self._waiters: deque[asyncio.Future[None]] = deque()
 
     async def enter(self) -> None:
-        async with self._cond:
-            await self._cond.wait_for(lambda: self.in_flight < self.limit)
+        # Fast path without awaiting: the event loop cannot interleave check and update.
+        if self.in_flight < self.limit and not self._waiters:
             self.in_flight += 1
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter  # a leaving request hands its place over: in_flight is ours
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.leave()  # handed a place just as we were cancelled: give it back
+            else:
+                self._waiters.remove(waiter)
+            raise
 
-    async def leave(self) -> None:
-        async with self._cond:
-            self.in_flight -= 1
-            self._cond.notify()
+    def leave(self) -> None:
+        self.in_flight -= 1
+        self._admit()
+
+    def _admit(self) -> None:
+        while self._waiters and self.in_flight < self.limit:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                self.in_flight += 1
+                waiter.set_result(None)
 
     def shrink(self) -> None:
         self.limit = max(1, self.limit // 2)
@@ -73,6 +90,7 @@ class _Gate:
             if self._successes >= self.limit:
                 self._successes = 0
                 self.limit += 1
+                self._admit()
 
 
 class Limits:
@@ -108,9 +126,11 @@ class Limits:
             gate = self._gates[key] = _Gate(self._max_in_flight)
         return gate
 
-    @asynccontextmanager
-    async def slot(self, key: tuple[str, str]) -> AsyncIterator[_Gate]:
-        """Hold one in-flight place and one unit of every quota of the bucket."""
+    async def enter(self, key: tuple[str, str]) -> _Gate:
+        """Take one in-flight place and one unit of every quota of the bucket.
+
+        The caller must call ``leave()`` on the returned gate when the request is done.
+        """
         limiters = self._limiters.get(key)
         if limiters is None:
             limiters = self._limiters[key] = tuple(q.limiter() for q in self.quotas_for(key[1]))
@@ -121,6 +141,7 @@ class Limits:
             # happen when the limiter allowed them rather than bunching up later.
             for limiter in limiters:
                 await limiter.acquire()
-            yield gate
-        finally:
-            await gate.leave()
+        except BaseException:
+            gate.leave()
+            raise
+        return gate

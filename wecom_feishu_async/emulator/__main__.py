@@ -1,0 +1,72 @@
+"""`python -m wecom_feishu_async.emulator`: serve the emulator until interrupted.
+
+Prints one JSON line with the URL and credentials, then serves until SIGINT or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+
+import msgspec
+
+from ._server import Emulator
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m wecom_feishu_async.emulator",
+        description="Serve the local WeCom emulator over a generated organisation.",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--members", type=int, default=300)
+    parser.add_argument("--departments", type=int, default=30)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
+    return parser
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    emulator = Emulator(
+        seed=args.seed,
+        members=args.members,
+        departments=args.departments,
+        latency=args.latency,
+        host=args.host,
+        port=args.port,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        # Not available on Windows: Ctrl-C then arrives as KeyboardInterrupt instead.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    async with emulator:
+        creds = emulator.credentials
+        line = {
+            "url": emulator.url,
+            "corp_id": creds.corp_id,
+            "corp_secret": creds.corp_secret,
+            "provider_corp_id": creds.provider_corp_id,
+            "provider_secret": creds.provider_secret,
+            "agentid": creds.agentid,
+        }
+        sys.stdout.write(msgspec.json.encode(line).decode() + "\n")
+        sys.stdout.flush()
+        await stop.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the emulator command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
