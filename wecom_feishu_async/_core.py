@@ -43,12 +43,12 @@ class TokenSource(Protocol):
         """The token-store key: credential id and secret digest, never the secret."""
         ...
 
-    def endpoint(self) -> Endpoint[Any]:
-        """The request that fetches a new token."""
-        ...
+    async def fetch(self, client: BaseClient) -> tuple[str, float]:
+        """A new token and its lifetime in seconds, fetched through ``client.call``.
 
-    def read(self, reply: Any) -> tuple[str, float]:
-        """The token value and its lifetime in seconds, from the token reply."""
+        A source may first obtain other tokens (a tenant token needs an app token)
+        or a ticket the caller supplies.
+        """
         ...
 
 
@@ -104,8 +104,8 @@ class BaseClient:
 
     # Vendor hooks -------------------------------------------------------------------
 
-    def _token_source(self, auth: str) -> TokenSource:
-        """The source of tokens of kind ``auth``; ConfigurationError when not configured."""
+    def _token_source(self, endpoint: Endpoint[Any]) -> TokenSource:
+        """The token source for ``endpoint``; ConfigurationError when not configured."""
         raise NotImplementedError
 
     def _prepare(
@@ -125,7 +125,7 @@ class BaseClient:
 
     async def call(self, endpoint: Endpoint[T]) -> T:
         """Send ``endpoint`` under its quota, with a valid token and bounded retries."""
-        source = self._token_source(endpoint.auth) if endpoint.auth else None
+        source = self._token_source(endpoint) if endpoint.auth else None
         body = None if endpoint.body is None else encode(endpoint.body)
         started = time.monotonic()
         retries = 0
@@ -170,9 +170,9 @@ class BaseClient:
 
     async def _token(self, source: TokenSource) -> Token:
         async def fetch() -> tuple[str, float]:
-            reply = await self.call(source.endpoint())
+            fetched = await source.fetch(self)
             self.stats.token_fetches[source.kind] += 1
-            return source.read(reply)
+            return fetched
 
         token, _ = await self._tokens.get(source.store_key, fetch)
         return token

@@ -36,6 +36,12 @@ WECOM_DEFAULT_QUOTAS: tuple[Quota, ...] = (Quota(10_000, 60.0), Quota(150_000, 3
 # An expired token is often reported as 40014 rather than 42001.
 _REFRESH_CODES = frozenset({40014, 42001, 40082, 41001, 42009})
 
+# The client argument that supplies each token kind (named in configuration errors).
+_CREDENTIAL_ARGS = {
+    "access_token": "corp_app=CorpApp(...)",
+    "provider_access_token": "provider=Provider(...)",
+}
+
 # WeCom limits concurrency per company per API with 45033 but documents no number.
 _CONCURRENCY_LIMITED = 45033
 
@@ -49,17 +55,17 @@ class _CorpTokenSource:
     def store_key(self) -> str:
         return self.app.store_key
 
-    def endpoint(self) -> Endpoint[AccessTokenReply]:
-        return Endpoint(
-            "GET",
-            "/cgi-bin/gettoken",
-            AccessTokenReply,
-            auth=None,
-            params={"corpid": self.app.corp_id, "corpsecret": self.app.secret},
-            scope=self.app.corp_id,
+    async def fetch(self, client: BaseClient) -> tuple[str, float]:
+        reply = await client.call(
+            Endpoint(
+                "GET",
+                "/cgi-bin/gettoken",
+                AccessTokenReply,
+                auth=None,
+                params={"corpid": self.app.corp_id, "corpsecret": self.app.secret},
+                scope=self.app.corp_id,
+            )
         )
-
-    def read(self, reply: AccessTokenReply) -> tuple[str, float]:
         return reply.access_token, float(reply.expires_in)
 
 
@@ -72,20 +78,20 @@ class _ProviderTokenSource:
     def store_key(self) -> str:
         return self.provider.store_key
 
-    def endpoint(self) -> Endpoint[ProviderTokenReply]:
-        return Endpoint(
-            "POST",
-            "/cgi-bin/service/get_provider_token",
-            ProviderTokenReply,
-            auth=None,
-            body={
-                "corpid": self.provider.corp_id,
-                "provider_secret": self.provider.provider_secret,
-            },
-            scope=self.provider.corp_id,
+    async def fetch(self, client: BaseClient) -> tuple[str, float]:
+        reply = await client.call(
+            Endpoint(
+                "POST",
+                "/cgi-bin/service/get_provider_token",
+                ProviderTokenReply,
+                auth=None,
+                body={
+                    "corpid": self.provider.corp_id,
+                    "provider_secret": self.provider.provider_secret,
+                },
+                scope=self.provider.corp_id,
+            )
         )
-
-    def read(self, reply: ProviderTokenReply) -> tuple[str, float]:
         return reply.provider_access_token, float(reply.expires_in)
 
 
@@ -184,12 +190,14 @@ class WeComClient(BaseClient):
     def __repr__(self) -> str:
         return f"WeComClient(credentials={sorted(self._sources)})"
 
-    def _token_source(self, auth: str) -> TokenSource:
+    def _token_source(self, endpoint: Endpoint[Any]) -> TokenSource:
+        auth = endpoint.auth or ""
         source = self._sources.get(auth)
         if source is None:
-            needs = {"access_token": "corp_app=CorpApp(...)", "provider_access_token":
-                     "provider=Provider(...)"}.get(auth, auth)
-            raise ConfigurationError(f"this call needs a {auth}: create the client with {needs}")
+            needs = _CREDENTIAL_ARGS.get(auth, auth)
+            raise ConfigurationError(
+                f"{endpoint.path} needs a {auth}: create the client with {needs}"
+            )
         return source
 
     def _prepare(
