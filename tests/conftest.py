@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
 
@@ -21,8 +22,9 @@ class Capture(logging.Handler):
         self.lines.append(self.format(record))
 
 
-@pytest.fixture
-def log_capture() -> Iterator[Capture]:
+@contextlib.contextmanager
+def capturing() -> Iterator[Capture]:
+    """The library's log records at DEBUG, for the duration of the block."""
     handler = Capture()
     logger = logging.getLogger(LOGGER)
     old = logger.level
@@ -35,6 +37,12 @@ def log_capture() -> Iterator[Capture]:
         logger.setLevel(old)
 
 
+@pytest.fixture
+def log_capture() -> Iterator[Capture]:
+    with capturing() as handler:
+        yield handler
+
+
 # Values that must never appear in a log record of any test; fixtures add to it.
 SENSITIVE: set[str] = {"provider-secret-xyz", "corp-secret-xyz"}
 
@@ -42,16 +50,8 @@ SENSITIVE: set[str] = {"provider-secret-xyz", "corp-secret-xyz"}
 @pytest.fixture(autouse=True)
 def no_secrets_in_logs() -> Iterator[None]:
     """Every test runs with DEBUG logging captured; no record may carry a secret."""
-    handler = Capture()
-    logger = logging.getLogger(LOGGER)
-    old = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
+    with capturing() as handler:
         yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old)
     leaked = [v for v in SENSITIVE if any(v in line for line in handler.lines)]
     assert not leaked, "a secret or token reached the logs"
 
