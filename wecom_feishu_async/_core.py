@@ -118,7 +118,7 @@ class BaseClient:
         """Decode a reply, or raise the error it carries."""
         raise NotImplementedError
 
-    def _on_api_error(self, endpoint: Endpoint[Any], error: APIError) -> None:
+    def _on_api_error(self, quota_key: tuple[str, str], error: APIError) -> None:
         """React to an API error before the retry decision (e.g. lower concurrency)."""
 
     # The loop -----------------------------------------------------------------------
@@ -127,15 +127,21 @@ class BaseClient:
         """Send ``endpoint`` under its quota, with a valid token and bounded retries."""
         source = self._token_source(endpoint) if endpoint.auth else None
         body = None if endpoint.body is None else encode(endpoint.body)
+        # Quotas are per vendor accounting unit; without an explicit scope, the credential
+        # (one per company or app) is that unit.
+        quota_key = (
+            endpoint.scope or (source.store_key if source is not None else ""),
+            endpoint.bucket or endpoint.path,
+        )
         started = time.monotonic()
         retries = 0
         refreshed = False
         while True:
             token = await self._token(source) if source is not None else None
             try:
-                return await self._attempt(endpoint, body, token, retries + 1)
+                return await self._attempt(endpoint, quota_key, body, token, retries + 1)
             except APIError as exc:
-                self._on_api_error(endpoint, exc)
+                self._on_api_error(quota_key, exc)
                 if (
                     source is not None
                     and token is not None
@@ -178,11 +184,16 @@ class BaseClient:
         return token
 
     async def _attempt(
-        self, endpoint: Endpoint[T], body: bytes | None, token: Token | None, attempt: int
+        self,
+        endpoint: Endpoint[T],
+        quota_key: tuple[str, str],
+        body: bytes | None,
+        token: Token | None,
+        attempt: int,
     ) -> T:
         params, headers = self._prepare(endpoint, token)
         started = time.perf_counter()
-        gate = await self._limits.enter(endpoint.quota_key)
+        gate = await self._limits.enter(quota_key)
         try:
             self.stats.requests[endpoint.path] += 1
             raw = await self._transport.request(

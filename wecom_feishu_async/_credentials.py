@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from ._errors import InputError
 
-__all__ = ["CorpApp", "Provider", "secret_digest"]
+__all__ = ["AuthorizedCorp", "CorpApp", "Provider", "SuiteApp", "SuiteTicket", "secret_digest"]
 
 
 def secret_digest(secret: str) -> str:
@@ -52,3 +53,58 @@ class Provider:
     def store_key(self) -> str:
         """Token-store key: names the provider and a digest of the secret, never the secret."""
         return f"wecom:provider_access_token:{self.corp_id}:{secret_digest(self.provider_secret)}"
+
+
+SuiteTicket = str | Callable[[], Awaitable[str]]
+"""A suite ticket, or an async callable returning the newest one.
+
+WeCom pushes a new ticket to the provider's callback URL every 10 minutes (each is good
+for 30); the caller stores it, and the callable reads it back when a token is fetched.
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class SuiteApp:
+    """A WeCom third-party app (suite): fetches ``suite_access_token`` with the ticket."""
+
+    suite_id: str
+    suite_secret: str = field(repr=False)
+    suite_ticket: SuiteTicket = field(repr=False)
+
+    def __post_init__(self) -> None:
+        _require("suite_id", self.suite_id)
+        _require("suite_secret", self.suite_secret)
+        if not callable(self.suite_ticket):
+            _require("suite_ticket", self.suite_ticket)
+
+    async def ticket(self) -> str:
+        """The suite ticket to use now."""
+        ticket = self.suite_ticket
+        value = ticket if isinstance(ticket, str) else await ticket()
+        _require("suite_ticket", value)
+        return value
+
+    @property
+    def store_key(self) -> str:
+        """Token-store key of the suite token (no secret, no ticket)."""
+        return f"wecom:suite_access_token:{self.suite_id}:{secret_digest(self.suite_secret)}"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizedCorp:
+    """A company that authorised a suite: ``auth_corpid`` and its ``permanent_code``.
+
+    With a ``SuiteApp``, it yields the company's ``access_token`` (``get_corp_token``).
+    """
+
+    auth_corpid: str
+    permanent_code: str = field(repr=False)
+
+    def __post_init__(self) -> None:
+        _require("auth_corpid", self.auth_corpid)
+        _require("permanent_code", self.permanent_code)
+
+    def store_key(self, suite: SuiteApp) -> str:
+        """Token-store key of this company's token obtained through ``suite``."""
+        digest = secret_digest(self.permanent_code)
+        return f"wecom:access_token:{self.auth_corpid}:suite:{suite.suite_id}:{digest}"

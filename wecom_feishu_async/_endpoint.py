@@ -23,7 +23,8 @@ class Endpoint(Generic[T]):
             ``"provider_access_token"``, ...), or None for token endpoints themselves.
         params: query parameters, without the token.
         body: a JSON-encodable request body, or None.
-        scope: the unit the vendor counts quotas for (a corp id, an app in a tenant).
+        scope: the unit the vendor counts quotas for (a corp id, an app in a tenant);
+            empty: the credential's.
         bucket: the quota bucket; defaults to the path.
         idempotent: whether repeating the request is harmless (reads); writes are not
             retried once they may have reached the server.
@@ -38,8 +39,3 @@ class Endpoint(Generic[T]):
     scope: str = ""
     bucket: str = ""
     idempotent: bool = True
-
-    @property
-    def quota_key(self) -> tuple[str, str]:
-        """The (scope, bucket) pair that selects this request's limiters."""
-        return (self.scope, self.bucket or self.path)

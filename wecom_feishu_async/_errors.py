@@ -15,6 +15,10 @@ WFAError
     ├── PermissionDeniedError   outside the app's visible range / API not allowed
     │   └── IPNotAllowedError   caller IP not on the allow-list; carries ``ip``
     ├── InvalidArgumentError    the vendor rejected a parameter
+    │   └── InvalidCodeError    a login code is used, expired or wrong (WeCom 40029)
+    ├── TicketError             a selected ticket cannot be spent
+    │   ├── InvalidTicketError  unknown or expired ticket (60222)
+    │   └── ForeignTicketError  the ticket belongs to another app (60219)
     ├── NotFoundError           the named department / user / version does not exist
     └── ServerBusyError         the vendor is busy (WeCom -1); retried
 ```
@@ -29,16 +33,21 @@ __all__ = [
     "AuthError",
     "ConfigurationError",
     "DecodeError",
+    "ForeignTicketError",
     "HTTPStatusError",
     "IPNotAllowedError",
     "InputError",
     "InvalidArgumentError",
+    "InvalidCodeError",
+    "InvalidTicketError",
     "NetworkError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitedError",
     "RequestTimeout",
     "ServerBusyError",
+    "SuiteTicketError",
+    "TicketError",
     "TransportError",
     "WFAError",
     "error_class_for",
@@ -159,6 +168,32 @@ class InvalidArgumentError(APIError):
     """The vendor rejected a parameter of the request."""
 
 
+class InvalidCodeError(InvalidArgumentError):
+    """A login code (``wx.qy.login``) was already used, has expired or is wrong."""
+
+
+class SuiteTicketError(AuthError):
+    """The suite ticket is invalid or expired: supply the newest ticket WeCom pushed."""
+
+    def __str__(self) -> str:
+        return (
+            super().__str__()
+            + " — supply the newest suite_ticket pushed to your callback URL (every 10 min)"
+        )
+
+
+class TicketError(APIError):
+    """A selected ticket (from the contact picker) cannot be spent."""
+
+
+class InvalidTicketError(TicketError):
+    """The ticket is unknown or has expired."""
+
+
+class ForeignTicketError(TicketError):
+    """The ticket was created by another app than the one spending it."""
+
+
 class NotFoundError(APIError):
     """The object named by the request does not exist."""
 
@@ -175,7 +210,10 @@ _WECOM_CODES: dict[int, type[APIError]] = {
     40014: AuthError,
     40082: AuthError,
     40084: AuthError,
-    40085: AuthError,
+    40085: SuiteTicketError,
+    40080: AuthError,
+    40083: AuthError,
+    41023: SuiteTicketError,
     40091: AuthError,
     41001: AuthError,
     41002: AuthError,
@@ -196,6 +234,22 @@ _WECOM_CODES: dict[int, type[APIError]] = {
     60123: InvalidArgumentError,
     60003: NotFoundError,
     60111: NotFoundError,
+    40029: InvalidCodeError,
+    42013: AuthError,
+    # Template messages and selected tickets (api-facts A6).
+    60206: PermissionDeniedError,
+    60207: PermissionDeniedError,
+    60208: PermissionDeniedError,
+    60210: InvalidArgumentError,
+    60211: InvalidArgumentError,
+    60214: PermissionDeniedError,
+    60215: InvalidArgumentError,
+    60217: PermissionDeniedError,
+    60218: PermissionDeniedError,
+    60219: ForeignTicketError,
+    60222: InvalidTicketError,
+    60225: PermissionDeniedError,
+    60226: InvalidArgumentError,
 }
 
 _TABLES: dict[str, dict[int, type[APIError]]] = {"wecom": _WECOM_CODES}

@@ -213,6 +213,6 @@ class WeComClient(BaseClient):
     def _decipher(self, endpoint: Endpoint[T], raw: RawResponse) -> T:
         return decipher(endpoint, raw)
 
-    def _on_api_error(self, endpoint: Endpoint[Any], error: APIError) -> None:
+    def _on_api_error(self, quota_key: tuple[str, str], error: APIError) -> None:
         if error.code == _CONCURRENCY_LIMITED:
-            self._limits.gate(endpoint.quota_key).shrink()
+            self._limits.gate(quota_key).shrink()
