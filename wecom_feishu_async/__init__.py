@@ -1,16 +1,19 @@
 """Async client for the WeCom (企业微信) and Feishu (飞书) contact-directory APIs."""
 
 from ._core import ClientStats
-from ._credentials import CorpApp, Provider
+from ._credentials import AuthorizedCorp, CorpApp, Provider, SuiteApp
 from ._endpoint import Endpoint
 from ._errors import (
     APIError,
     AuthError,
     ConfigurationError,
     DecodeError,
+    ForeignTicketError,
     HTTPStatusError,
     InputError,
     InvalidArgumentError,
+    InvalidCodeError,
+    InvalidTicketError,
     IPNotAllowedError,
     NetworkError,
     NotFoundError,
@@ -18,6 +21,8 @@ from ._errors import (
     RateLimitedError,
     RequestTimeout,
     ServerBusyError,
+    SuiteTicketError,
+    TicketError,
     TransportError,
     WFAError,
 )
@@ -40,16 +45,20 @@ __version__ = "0.1.0"
 __all__ = [
     "APIError",
     "AuthError",
+    "AuthorizedCorp",
     "ClientStats",
     "ConfigurationError",
     "CorpApp",
     "DecodeError",
     "Endpoint",
+    "ForeignTicketError",
     "FullMatchField",
     "HTTPStatusError",
     "IPNotAllowedError",
     "InputError",
     "InvalidArgumentError",
+    "InvalidCodeError",
+    "InvalidTicketError",
     "MemoryTokenStore",
     "NetworkError",
     "NotFoundError",
@@ -66,6 +75,9 @@ __all__ = [
     "SearchPage",
     "SearchQuery",
     "ServerBusyError",
+    "SuiteApp",
+    "SuiteTicketError",
+    "TicketError",
     "Token",
     "TokenStore",
     "Transport",

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-FaultKind = Literal["errcode", "http", "expire_token"]
+FaultKind = Literal["errcode", "http", "expire_token", "hold"]
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,7 @@ class Fault:
 
     kind: FaultKind
     code: int = 0
+    seconds: float = 0.0
 
     @classmethod
     def errcode(cls, code: int) -> Fault:
@@ -29,6 +30,15 @@ class Fault:
         if not 100 <= status <= 599:
             raise ValueError(f"not an HTTP status: {status}")
         return cls("http", status)
+
+    @classmethod
+    def hold(cls, seconds: float) -> Fault:
+        """Handle the request normally, then hold the reply this long (past a client timeout).
+
+        The request takes effect (a message is delivered) although the caller may never
+        see the answer.
+        """
+        return cls("hold", seconds=seconds)
 
     @classmethod
     def expire_token(cls) -> Fault:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from ._faults import Fault
 from ._state import ServerState, TokenRecord
 
 # Vendor codes the pipeline itself answers with (both WeCom's; a Feishu route module will map
@@ -102,8 +103,19 @@ def _http_fault(status: int) -> web.Response:
 async def _respond(
     route: Route, state: ServerState, request: web.Request, admitted: bool
 ) -> web.StreamResponse:
+    fault = state.faults.pick(route.path, token_endpoint=route.issues_token is not None)
+    if fault is not None and fault.kind == "hold":
+        # The request takes effect; only its reply is late.
+        response = await _serve(route, state, request, admitted, None)
+        await asyncio.sleep(fault.seconds)
+        return response
+    return await _serve(route, state, request, admitted, fault)
+
+
+async def _serve(
+    route: Route, state: ServerState, request: web.Request, admitted: bool, fault: Fault | None
+) -> web.StreamResponse:
     try:
-        fault = state.faults.pick(route.path, token_endpoint=route.issues_token is not None)
         if fault is not None:
             if fault.kind == "http":
                 state.stats.http_errors[fault.code] += 1

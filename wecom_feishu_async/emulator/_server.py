@@ -6,18 +6,19 @@ from types import TracebackType
 
 from aiohttp import web
 
-from . import _wecom_auth, _wecom_contact
+from . import _wecom_auth, _wecom_contact, _wecom_suite
 from ._faults import Faults
 from ._generate import PARTIAL_AGENTIDS, WHOLE_ORG_AGENTID
 from ._org import Org
 from ._pipeline import Route, make_handler
 from ._state import Credentials, ServerState, Stats, make_credentials
+from ._suite_world import SuiteWorld
 
 STATE_KEY = web.AppKey("wfa_emulator_state", ServerState)
 
 
 def _all_routes() -> list[Route]:
-    return [*_wecom_auth.routes(), *_wecom_contact.routes()]
+    return [*_wecom_auth.routes(), *_wecom_contact.routes(), *_wecom_suite.routes()]
 
 
 def build_app(state: ServerState) -> web.Application:
@@ -64,6 +65,9 @@ class Emulator:
             max_concurrency=max_concurrency,
         )
         self.app = build_app(self._state)
+        self.suite = SuiteWorld(self.org, seed)
+        """The third-party app: its credentials, login codes, picker tickets, deliveries."""
+        self.app[_wecom_suite.SUITE_KEY] = self.suite
         self._host = host
         self._port = port
         self._runner: web.AppRunner | None = None

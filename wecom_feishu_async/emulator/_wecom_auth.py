@@ -14,7 +14,10 @@ GETTOKEN_PATH = "/cgi-bin/gettoken"
 PROVIDER_TOKEN_PATH = "/cgi-bin/service/get_provider_token"
 
 
-def _issue(state: ServerState, kind: str, owner: str, app: int | None) -> tuple[TokenRecord, int]:
+def issue_token(
+    state: ServerState, kind: str, owner: str, app: int | None
+) -> tuple[TokenRecord, int]:
+    """The live token of (kind, owner, app), minted if needed, and its remaining seconds."""
     # A repeat call while the token is alive returns the same token (documented for the provider
     # token; the emulator default for gettoken). UNCERTAIN: `expires_in` of a repeated token is
     # its remaining lifetime here, not the full ttl.
@@ -38,7 +41,7 @@ async def gettoken(call: Call) -> web.StreamResponse:
         raise ApiError(40013)
     if secret != credentials.corp_secret:
         raise ApiError(40001)
-    record, expires_in = _issue(call.state, "access_token", corpid, credentials.agentid)
+    record, expires_in = issue_token(call.state, "access_token", corpid, credentials.agentid)
     return json_reply(
         {"errcode": 0, "errmsg": "ok", "access_token": record.value, "expires_in": expires_in}
     )
@@ -59,7 +62,7 @@ async def get_provider_token(call: Call) -> web.StreamResponse:
     # (UNCERTAIN), since the pair is one credential.
     if corpid != credentials.provider_corp_id or secret != credentials.provider_secret:
         raise ApiError(40001)
-    record, expires_in = _issue(call.state, "provider_access_token", corpid, None)
+    record, expires_in = issue_token(call.state, "provider_access_token", corpid, None)
     # Documented quirk: no errcode/errmsg on success.
     return json_reply({"provider_access_token": record.value, "expires_in": expires_in})
 

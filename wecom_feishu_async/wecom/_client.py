@@ -11,7 +11,7 @@ import msgspec
 
 from .._codec import decoder_for
 from .._core import BaseClient, TokenSource
-from .._credentials import CorpApp, Provider
+from .._credentials import AuthorizedCorp, CorpApp, Provider, SuiteApp
 from .._endpoint import Endpoint
 from .._errors import APIError, ConfigurationError, DecodeError, HTTPStatusError, error_class_for
 from .._limits import Limits, Quota
@@ -19,7 +19,10 @@ from .._redact import scrub
 from .._retry import RetryPolicy
 from .._tokens import MemoryTokenStore, Token, TokenStore
 from .._transport import AiohttpTransport, RawResponse, Transport
+from ._suite import AuthorizedCorpTokenSource, SuiteTokenSource
 from .contact import ContactAPI
+from .messages import MessagesAPI
+from .miniprogram import MiniProgramAPI
 from .models import AccessTokenReply, ProviderTokenReply, WeComReply
 
 __all__ = ["WECOM_BASE_URL", "WECOM_DEFAULT_QUOTAS", "WeComClient"]
@@ -38,8 +41,10 @@ _REFRESH_CODES = frozenset({40014, 42001, 40082, 41001, 42009})
 
 # The client argument that supplies each token kind (named in configuration errors).
 _CREDENTIAL_ARGS = {
-    "access_token": "corp_app=CorpApp(...)",
+    "access_token": "corp_app=CorpApp(...), or suite=SuiteApp(...) with "
+    "authorized_corp=AuthorizedCorp(...)",
     "provider_access_token": "provider=Provider(...)",
+    "suite_access_token": "suite=SuiteApp(...)",
 }
 
 # WeCom limits concurrency per company per API with 45033 but documents no number.
@@ -129,6 +134,9 @@ class WeComClient(BaseClient):
 
     Args:
         corp_app: a company app's credential, for ``access_token`` endpoints.
+        suite: a third-party app (suite), for ``suite_access_token`` endpoints.
+        authorized_corp: a company that authorised ``suite``: its ``access_token``
+            (from ``get_corp_token``) serves corp endpoints instead of ``corp_app``'s.
         provider: a service provider's credential, for ``provider_access_token``
             endpoints (contact search).
         base_url: the API root (the vendor's, a proxy, or the emulator's URL).
@@ -154,6 +162,8 @@ class WeComClient(BaseClient):
         *,
         corp_app: CorpApp | None = None,
         provider: Provider | None = None,
+        suite: SuiteApp | None = None,
+        authorized_corp: AuthorizedCorp | None = None,
         base_url: str = WECOM_BASE_URL,
         session: aiohttp.ClientSession | None = None,
         pool_size: int = 100,
@@ -170,6 +180,13 @@ class WeComClient(BaseClient):
             raise ConfigurationError("corp_app must be a CorpApp")
         if provider is not None and not isinstance(provider, Provider):
             raise ConfigurationError("provider must be a Provider")
+        if suite is not None and not isinstance(suite, SuiteApp):
+            raise ConfigurationError("suite must be a SuiteApp")
+        if authorized_corp is not None:
+            if not isinstance(authorized_corp, AuthorizedCorp) or suite is None:
+                raise ConfigurationError("authorized_corp must be an AuthorizedCorp, with suite=")
+            if corp_app is not None:
+                raise ConfigurationError("give corp_app or authorized_corp, not both")
         super().__init__(
             transport=transport
             or AiohttpTransport(base_url, session=session, pool_size=pool_size, timeout=timeout),
@@ -183,9 +200,17 @@ class WeComClient(BaseClient):
             self._sources["access_token"] = _CorpTokenSource(corp_app)
         if provider is not None:
             self._sources["provider_access_token"] = _ProviderTokenSource(provider)
+        if suite is not None:
+            self._sources["suite_access_token"] = SuiteTokenSource(suite)
+            if authorized_corp is not None:
+                self._sources["access_token"] = AuthorizedCorpTokenSource(suite, authorized_corp)
         self.corp_app = corp_app
         self.provider = provider
+        self.suite = suite
+        self.authorized_corp = authorized_corp
         self.contact = ContactAPI(self)
+        self.miniprogram = MiniProgramAPI(self, third_party=suite is not None)
+        self.messages = MessagesAPI(self)
 
     def __repr__(self) -> str:
         return f"WeComClient(credentials={sorted(self._sources)})"
