@@ -39,6 +39,17 @@ from .wecom import (
     SearchQuery,
     WeComClient,
 )
+from .wecom.messages import MiniProgramLink, SelectedTicketUsers, TemplateMessage
+from .wecom.miniprogram import MiniProgramSession
+from .wecom.picker import (
+    PickedUser,
+    PickerContextRequiresMultiMode,
+    PickerError,
+    PickerOptions,
+    PickerResult,
+    PickerUnsupportedContext,
+    decode_picker_result,
+)
 
 __version__ = "0.1.0"
 
@@ -60,9 +71,17 @@ __all__ = [
     "InvalidCodeError",
     "InvalidTicketError",
     "MemoryTokenStore",
+    "MiniProgramLink",
+    "MiniProgramSession",
     "NetworkError",
     "NotFoundError",
     "PermissionDeniedError",
+    "PickedUser",
+    "PickerContextRequiresMultiMode",
+    "PickerError",
+    "PickerOptions",
+    "PickerResult",
+    "PickerUnsupportedContext",
     "Provider",
     "QueryRange",
     "QueryResult",
@@ -74,9 +93,11 @@ __all__ = [
     "RetryPolicy",
     "SearchPage",
     "SearchQuery",
+    "SelectedTicketUsers",
     "ServerBusyError",
     "SuiteApp",
     "SuiteTicketError",
+    "TemplateMessage",
     "TicketError",
     "Token",
     "TokenStore",
@@ -85,4 +106,5 @@ __all__ = [
     "WFAError",
     "WeComClient",
     "__version__",
+    "decode_picker_result",
 ]
