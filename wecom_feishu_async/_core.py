@@ -137,7 +137,7 @@ class BaseClient:
         retries = 0
         refreshed = False
         while True:
-            token = await self._token(source) if source is not None else None
+            token = await self.token(source) if source is not None else None
             try:
                 return await self._attempt(endpoint, quota_key, body, token, retries + 1)
             except APIError as exc:
@@ -151,8 +151,7 @@ class BaseClient:
                     # The token was rejected: forget it (unless someone already did and
                     # stored a new one) and try once more with a fresh one.
                     refreshed = True
-                    self.stats.token_rejections[source.kind] += 1
-                    await self._tokens.invalidate(source.store_key, token)
+                    await self.reject_token(source, token)
                     continue
                 error: WFAError = exc
             except (TransportError, HTTPStatusError) as exc:
@@ -174,7 +173,12 @@ class BaseClient:
             )
             await asyncio.sleep(wait)
 
-    async def _token(self, source: TokenSource) -> Token:
+    async def token(self, source: TokenSource) -> Token:
+        """A valid token of ``source``: cached, or fetched once however many callers wait.
+
+        Token sources use it for the tokens theirs are made from (an app token).
+        """
+
         async def fetch() -> tuple[str, float]:
             fetched = await source.fetch(self)
             self.stats.token_fetches[source.kind] += 1
@@ -182,6 +186,11 @@ class BaseClient:
 
         token, _ = await self._tokens.get(source.store_key, fetch)
         return token
+
+    async def reject_token(self, source: TokenSource, token: Token) -> None:
+        """Forget ``token``, which the server rejected, unless it was already replaced."""
+        self.stats.token_rejections[source.kind] += 1
+        await self._tokens.invalidate(source.store_key, token)
 
     async def _attempt(
         self,

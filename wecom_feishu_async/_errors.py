@@ -126,6 +126,7 @@ class APIError(WFAError):
         status: int = 200,
         request_id: str | None = None,
         retry_after: float | None = None,
+        troubleshooter: str | None = None,
     ) -> None:
         self.vendor = vendor
         self.endpoint = endpoint
@@ -137,6 +138,8 @@ class APIError(WFAError):
             request_id = hint.group(1) if hint else None
         self.request_id = request_id
         self.retry_after = retry_after
+        self.troubleshooter = troubleshooter
+        """A link to the vendor's diagnosis of this request (Feishu), if given."""
         text = f"{vendor} {endpoint}: error {code}: {message}"
         if request_id and request_id not in message:
             text += f" (request id {request_id})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,15 +22,22 @@ class Quota:
     ``burst`` is how many may start at once on a fresh limiter (default: a twentieth of
     the limit). The sustained rate is lowered by the burst so that burst plus refill
     never exceeds ``limit`` in any window, including the very first one.
+
+    ``slack`` is how much later, in seconds, one request may reach the server than another
+    sent after it (network and scheduling jitter) while the server still counts at most
+    ``limit``: requests are paced for a window that much longer.
     """
 
     limit: int
     period: float
     burst: int | None = None
+    slack: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.limit < 1 or self.period <= 0:
-            raise ConfigurationError(f"quota needs limit >= 1 and period > 0, got {self}")
+        if self.limit < 1 or self.period <= 0 or self.slack < 0:
+            raise ConfigurationError(
+                f"quota needs limit >= 1, period > 0 and slack >= 0, got {self}"
+            )
         if self.burst is not None and not 1 <= self.burst <= self.limit:
             raise ConfigurationError(f"quota burst must be within 1..limit, got {self}")
 
@@ -38,8 +46,9 @@ class Quota:
         burst = self.burst if self.burst is not None else max(1, self.limit // 20)
         # aiolimiter: capacity max_rate, refilled at max_rate / time_period per second.
         # In any window of `period`, at most capacity + refill * period may pass, so
-        # refill = (limit - burst) / period keeps that at `limit`.
-        refill_per_second = max(self.limit - burst, 1) / self.period
+        # refill = (limit - burst) / period keeps that at `limit` (with slack: in any
+        # window of period + slack).
+        refill_per_second = max(self.limit - burst, 1) / (self.period + self.slack)
         return AsyncLimiter(burst, burst / refill_per_second)
 
 
@@ -114,6 +123,7 @@ class Limits:
         self._max_in_flight = max_in_flight
         self._limiters: dict[tuple[str, str], tuple[AsyncLimiter, ...]] = {}
         self._gates: dict[tuple[str, str], _Gate] = {}
+        self._paused_until: dict[tuple[str, str], float] = {}
 
     def quotas_for(self, bucket: str) -> tuple[Quota, ...]:
         """The quotas that apply to ``bucket``."""
@@ -126,11 +136,25 @@ class Limits:
             gate = self._gates[key] = _Gate(self._max_in_flight)
         return gate
 
+    def pause(self, key: tuple[str, str], seconds: float) -> None:
+        """Hold every request of the bucket for ``seconds`` from now (a server's reset time).
+
+        A pause never shortens one already in force.
+        """
+        until = time.monotonic() + max(seconds, 0.0)
+        if until > self._paused_until.get(key, 0.0):
+            self._paused_until[key] = until
+
     async def enter(self, key: tuple[str, str]) -> _Gate:
-        """Take one in-flight place and one unit of every quota of the bucket.
+        """Wait out any pause, then take one in-flight place and one unit of every quota.
 
         The caller must call ``leave()`` on the returned gate when the request is done.
         """
+        while True:
+            delay = self._paused_until.get(key, 0.0) - time.monotonic()
+            if delay <= 0:
+                break
+            await asyncio.sleep(delay)  # then look again: the pause may have been extended
         limiters = self._limiters.get(key)
         if limiters is None:
             limiters = self._limiters[key] = tuple(q.limiter() for q in self.quotas_for(key[1]))

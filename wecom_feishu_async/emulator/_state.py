@@ -9,6 +9,8 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from aiohttp import web
+
 from ._faults import Faults
 from ._org import Org
 
@@ -35,6 +37,23 @@ class Stats:
     batch_sizes: list[int] = field(default_factory=list)
     errors: Counter[int] = field(default_factory=Counter)
     http_errors: Counter[int] = field(default_factory=Counter)
+    quota_refused: Counter[str] = field(default_factory=Counter)
+    """Requests refused by a quota, per path."""
+    quota_log: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    """Arrival times (monotonic) of the requests each (owner, path) quota accepted."""
+
+    def busiest_window(self, path: str, window: float) -> int:
+        """The most requests to `path` one owner's quota accepted in any `window` seconds."""
+        busiest = 0
+        for (_, logged), times in self.quota_log.items():
+            if logged != path:
+                continue
+            start = 0
+            for end, now in enumerate(times):
+                while times[start] <= now - window:
+                    start += 1
+                busiest = max(busiest, end - start + 1)
+        return busiest
 
     def reset(self) -> None:
         """Zero every counter (the objects stay the same, so held references see the reset)."""
@@ -45,16 +64,19 @@ class Stats:
         self.batch_sizes.clear()
         self.errors.clear()
         self.http_errors.clear()
+        self.quota_refused.clear()
+        self.quota_log.clear()
 
 
 @dataclass
 class TokenRecord:
-    """One issued token. `owner` is the corp it was issued to; `app` the agentid, if any."""
+    """One issued token. `owner` is the corp (or Feishu app and tenant) it was issued to; `app`
+    the agentid (or Feishu app id), if any."""
 
     value: str = field(repr=False)
     kind: str
     owner: str
-    app: int | None
+    app: int | str | None
     expires_at: float
     revoked: bool = False
 
@@ -66,25 +88,34 @@ class TokenRecord:
 class TokenStore:
     """Issues tokens of any kind ("access_token", "provider_access_token", ...) and checks them.
 
-    A repeat request while the current token of (kind, owner, app) is alive gets the same token.
+    A repeat request while the current token of (kind, owner, app) is alive gets the same token
+    (for Feishu: while at least `renew_below` seconds of it remain; the old one stays valid).
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
         self._by_value: dict[str, TokenRecord] = {}
-        self._current: dict[tuple[str, str, int | None], TokenRecord] = {}
+        self._current: dict[tuple[str, str, int | str | None], TokenRecord] = {}
 
     def issue(
-        self, kind: str, owner: str, ttl: float, app: int | None = None
+        self,
+        kind: str,
+        owner: str,
+        ttl: float,
+        app: int | str | None = None,
+        *,
+        prefix: str = "",
+        renew_below: float = 0.0,
     ) -> tuple[TokenRecord, bool]:
         """The live token for (kind, owner, app), minting one if needed; True if minted."""
         now = self.clock()
         key = (kind, owner, app)
         current = self._current.get(key)
-        if current is not None and current.alive(now):
+        if current is not None and current.alive(now) and current.expires_at - now >= renew_below:
             return current, False
         # Real tokens are opaque strings of up to 512 bytes; these are 128 URL-safe characters.
-        record = TokenRecord(secrets.token_urlsafe(96), kind, owner, app, now + ttl)
+        value = prefix + secrets.token_urlsafe(96)
+        record = TokenRecord(value, kind, owner, app, now + ttl)
         self._by_value[record.value] = record
         self._current[key] = record
         return record, True
@@ -130,6 +161,8 @@ class ServerState:
         self.quota_per_minute = quota_per_minute
         self.max_concurrency = max_concurrency
         self.quota_window = 60.0
+        self.path_quotas: dict[str, tuple[int, float]] = {}
+        """(limit, window seconds) for particular paths, replacing the per-minute default."""
         self.tokens = TokenStore()
         self.stats = Stats()
         self.faults = Faults()
@@ -158,19 +191,34 @@ class ServerState:
         if admitted:
             self._admitted[path] -= 1
 
+    def quota_for(self, path: str) -> tuple[int, float]:
+        """The (limit, window seconds) quota of a path."""
+        return self.path_quotas.get(path, (self.quota_per_minute, self.quota_window))
+
     def take_quota(self, corp: str, path: str) -> bool:
-        """Use one call of the (corp, path) quota; False if the sliding 60 s window is full.
+        """Use one call of the (corp, path) quota; False if its sliding window is full.
 
         UNCERTAIN: whether refused calls count against the window; here they do not.
         """
+        limit, span = self.quota_for(path)
         now = time.monotonic()
         window = self._quota.setdefault((corp, path), deque())
-        while window and window[0] <= now - self.quota_window:
+        while window and window[0] <= now - span:
             window.popleft()
-        if len(window) >= self.quota_per_minute:
+        if len(window) >= limit:
+            self.stats.quota_refused[path] += 1
             return False
         window.append(now)
+        self.stats.quota_log.setdefault((corp, path), []).append(now)
         return True
+
+    def quota_reset(self, corp: str, path: str) -> float:
+        """Seconds until the (corp, path) quota accepts a call again (0: it would now)."""
+        limit, span = self.quota_for(path)
+        window = self._quota.get((corp, path))
+        if not window or len(window) < limit:
+            return 0.0
+        return max(0.0, window[-limit] + span - time.monotonic())
 
 
 def make_credentials(seed: int, org: Org, agentid: int) -> Credentials:
@@ -188,3 +236,7 @@ def make_credentials(seed: int, org: Org, agentid: int) -> Credentials:
         provider_secret=secret(64),
         agentid=agentid,
     )
+
+
+STATE_KEY = web.AppKey("wfa_emulator_state", ServerState)
+"""Where a web.Application built by `build_app` keeps its ServerState."""
