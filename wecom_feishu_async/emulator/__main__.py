@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import signal
 import sys
 
@@ -19,7 +20,7 @@ from ._server import Emulator
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m wecom_feishu_async.emulator",
-        description="Serve the local WeCom emulator over a generated organisation.",
+        description="Serve the local WeCom and Feishu emulator over a generated organisation.",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
@@ -27,7 +28,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--members", type=int, default=300)
     parser.add_argument("--departments", type=int, default=30)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
+    parser.add_argument("--feishu-versions", type=int, default=120,
+                        help="versions of the Feishu app the credentials name")
+    parser.add_argument("--feishu-quota", type=_quota, default=(100, 60.0), metavar="CALLS/SECONDS",
+                        help="quota of each Feishu application API per app (default 100/60)")
     return parser
+
+
+def _quota(text: str) -> tuple[int, float]:
+    calls, _, seconds = text.partition("/")
+    try:
+        return int(calls), float(seconds)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected CALLS/SECONDS, got {text!r}") from None
 
 
 async def _serve(args: argparse.Namespace) -> None:
@@ -38,6 +51,8 @@ async def _serve(args: argparse.Namespace) -> None:
         latency=args.latency,
         host=args.host,
         port=args.port,
+        feishu_versions=args.feishu_versions,
+        feishu_quota=args.feishu_quota,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -54,6 +69,7 @@ async def _serve(args: argparse.Namespace) -> None:
             "provider_corp_id": creds.provider_corp_id,
             "provider_secret": creds.provider_secret,
             "agentid": creds.agentid,
+            "feishu": dataclasses.asdict(emulator.feishu.credentials),
         }
         sys.stdout.write(msgspec.json.encode(line).decode() + "\n")
         sys.stdout.flush()

@@ -8,7 +8,7 @@ import random
 from typing import TYPE_CHECKING
 
 from . import _names
-from ._model import App, Department, Member
+from ._model import App, Attr, Department, ExternalProfile, Member
 
 if TYPE_CHECKING:
     from ._org import Org
@@ -71,7 +71,11 @@ class _People:
         self.open_userids: set[str] = set()
 
     def make(
-        self, rng: random.Random, department: tuple[int, ...], former: tuple[int, ...]
+        self,
+        rng: random.Random,
+        department: tuple[int, ...],
+        former: tuple[int, ...],
+        status: int | None = None,
     ) -> Member:
         surname, surname_py, _ = rng.choices(_names.SURNAMES, cum_weights=_SURNAME_CUM)[0]
         given = rng.sample(_names.GIVEN, 2 if rng.random() < 0.65 else 1)
@@ -98,7 +102,7 @@ class _People:
             order=tuple(rng.randrange(2**32) for _ in department),
             main_department=department[0] if department else 0,
             position=rng.choice(_names.POSITIONS),
-            status=1 if department else 5,
+            status=status if status is not None else 1 if department else 5,
             former_department=former,
         )
 
@@ -124,6 +128,72 @@ def _with_leaders(
     return out
 
 
+def _attr(rng: random.Random, member: Member, *, miniprogram: bool) -> Attr:
+    kinds = (0, 1, 2) if miniprogram else (0, 1)
+    kind = rng.choice(kinds)
+    if kind == 0:
+        return Attr(0, rng.choice(_names.EXTATTR_TEXT), value=f"{rng.randrange(1, 99999):05d}")
+    if kind == 1:
+        name, title = rng.choice(_names.EXTATTR_WEB)
+        return Attr(1, name, url=f"https://www.example.com/u/{member.userid}", title=title)
+    return Attr(
+        2,
+        "名片",
+        appid=rng.choice(_names.MINIPROGRAM_APPIDS),
+        pagepath=f"/pages/card?u={member.userid}",
+        title="名片",
+    )
+
+
+def _with_profiles(
+    rng: random.Random, departments: list[Department], members: list[Member]
+) -> list[Member]:
+    """Members with leader flags, a direct leader, and some of the optional profile fields.
+
+    A member's direct leader is the leader of the nearest department, from the main one up,
+    that has a leader other than the member.
+    """
+    leader = {d.id: d.department_leader[0] for d in departments if d.department_leader}
+    parent = {d.id: d.parentid for d in departments}
+    out = []
+    for m in members:
+        above: tuple[str, ...] = ()
+        current = m.main_department
+        while current:
+            if leader.get(current, m.userid) != m.userid:
+                above = (leader[current],)
+                break
+            current = parent.get(current, 0)
+        profile = None
+        if rng.random() < 0.25:
+            attrs = tuple(_attr(rng, m, miniprogram=True) for _ in range(rng.randint(0, 3)))
+            channels = f"{m.name}的视频号" if rng.random() < 0.3 else ""
+            profile = ExternalProfile(
+                rng.choice(_names.EXTERNAL_CORP_NAMES), attrs, channels, rng.choice((0, 1))
+            )
+        out.append(
+            dataclasses.replace(
+                m,
+                is_leader_in_dept=tuple(int(leader.get(d) == m.userid) for d in m.department),
+                direct_leader=above,
+                alias=f"{m.english_name.lower()}{m.pinyin}" if m.english_name else "",
+                telephone=(
+                    f"{rng.choice(_names.AREA_CODES)}-{rng.randrange(10**7, 10**8)}"
+                    if rng.random() < 0.3
+                    else ""
+                ),
+                extattr=tuple(
+                    _attr(rng, m, miniprogram=False) for _ in range(rng.choice((0, 0, 1, 2)))
+                ),
+                external_position=(
+                    rng.choice(_names.EXTERNAL_POSITIONS) if rng.random() < 0.2 else ""
+                ),
+                external_profile=profile,
+            )
+        )
+    return out
+
+
 def _apps(rng: random.Random, org: Org) -> list[App]:
     apps = [App(WHOLE_ORG_AGENTID, (1,))]
     total = len(org.departments)
@@ -138,12 +208,23 @@ def _apps(rng: random.Random, org: Org) -> list[App]:
 
 
 def generate_org(
-    cls: type[Org], seed: int, members: int, departments: int, departed: int | None
+    cls: type[Org],
+    seed: int,
+    members: int,
+    departments: int,
+    departed: int | None,
+    inactive: int | None = None,
 ) -> Org:
     """Generate an organisation; see `Org.generate`."""
-    if members < 0 or departments < 1 or (departed is not None and departed < 0):
-        raise ValueError("need departments >= 1, members >= 0 and departed >= 0")
+    if (
+        members < 0
+        or departments < 1
+        or (departed is not None and departed < 0)
+        or (inactive is not None and inactive < 0)
+    ):
+        raise ValueError("need departments >= 1, and members, departed and inactive >= 0")
     n_departed = round(members * 0.05) if departed is None else departed
+    n_inactive = round(members * 0.03) if inactive is None else inactive
     sizes = (members, departments, n_departed)
     tree = _departments(_rng(seed, "departments", departments), departments)
     corp_id = f"ww{_rng(seed, 'corp').getrandbits(64):016x}"
@@ -154,7 +235,23 @@ def generate_org(
     active = [people.make(rng, _pick_departments(rng, pool), ()) for _ in range(members)]
     rng = _rng(seed, "departed", *sizes)
     gone = [people.make(rng, (), _pick_departments(rng, pool)) for _ in range(n_departed)]
+    # Each stage draws from its own generator, so adding one leaves the others' output as is.
+    rng = _rng(seed, "inactive", *sizes, n_inactive)
+    idle = [
+        people.make(rng, _pick_departments(rng, pool), (), status=rng.choice((2, 4)))
+        for _ in range(n_inactive)
+    ]
     tree = _with_leaders(_rng(seed, "leaders", *sizes), tree, active)
+    rng = _rng(seed, "profiles", *sizes, n_inactive)
+    active = _with_profiles(rng, tree, active)
+    idle = _with_profiles(rng, tree, idle)
     draft = cls(corp_id=corp_id, departments=tree, members=active, departed=gone)
     apps = _apps(_rng(seed, "apps", *sizes), draft)
-    return cls(corp_id=corp_id, departments=tree, members=active, departed=gone, apps=apps)
+    return cls(
+        corp_id=corp_id,
+        departments=tree,
+        members=active,
+        departed=gone,
+        inactive=idle,
+        apps=apps,
+    )

@@ -19,11 +19,35 @@ class Department:
 
 
 @dataclass(frozen=True)
-class Member:
-    """A member, active (`status` 1) or departed within the year (`status` 5).
+class Attr:
+    """An extended or external attribute: text (`type` 0), web page (1) or mini program (2)."""
 
-    `department` and `order` are parallel; a departed member has none, and keeps the departments
-    held when leaving in `former_department` (used only for app visibility of departed members).
+    type: int
+    name: str
+    value: str = ""  # text
+    url: str = ""  # web page
+    title: str = ""  # web page, mini program
+    appid: str = ""  # mini program
+    pagepath: str = ""  # mini program
+
+
+@dataclass(frozen=True)
+class ExternalProfile:
+    """What external contacts see of a member: corp short name, attributes, video channel."""
+
+    external_corp_name: str
+    external_attr: tuple[Attr, ...] = ()
+    channels_nickname: str = ""  # empty: no 视频号 (wechat_channels) shown
+    channels_status: int = 0
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member: active (`status` 1), disabled (2), not yet activated (4) or departed (5).
+
+    `department`, `order` and `is_leader_in_dept` are parallel; a departed member has none, and
+    keeps the departments held when leaving in `former_department` (used only for app
+    visibility of departed members).
     """
 
     userid: str
@@ -37,11 +61,23 @@ class Member:
     position: str = ""
     status: int = 1
     former_department: tuple[int, ...] = ()
+    is_leader_in_dept: tuple[int, ...] = ()
+    direct_leader: tuple[str, ...] = ()
+    alias: str = ""
+    telephone: str = ""
+    extattr: tuple[Attr, ...] = ()
+    external_position: str = ""
+    external_profile: ExternalProfile | None = None
 
     @property
     def is_active(self) -> bool:
-        """Whether the member is still in the company."""
+        """Whether the member is active (status 1: in the company and activated)."""
         return self.status == 1
+
+    @property
+    def has_left(self) -> bool:
+        """Whether the member has left the company (status 5)."""
+        return self.status == 5
 
 
 @dataclass(frozen=True)
@@ -69,7 +105,7 @@ class App:
         """
         if member.userid in self.visible_userids:
             return True
-        departments = member.department if member.is_active else member.former_department
+        departments = member.former_department if member.has_left else member.department
         return any(d in self.covered_department_ids for d in departments)
 
 

@@ -98,4 +98,12 @@ SUB_SUFFIXES: tuple[tuple[str, str, str], ...] = (
 POSITIONS: tuple[str, ...] = (
     "工程师", "高级工程师", "经理", "总监", "专员", "主管", "助理", "设计师", "分析师", "顾问",
 )
+
+# Member profile parts: extended attributes (extattr) and what external contacts see.
+EXTATTR_TEXT: tuple[str, ...] = ("工号", "工位", "职级", "入职年份")
+EXTATTR_WEB: tuple[tuple[str, str], ...] = (("个人主页", "主页"), ("作品集", "作品"))
+EXTERNAL_CORP_NAMES: tuple[str, ...] = ("示例科技", "示例集团", "示例云")
+EXTERNAL_POSITIONS: tuple[str, ...] = ("客户经理", "产品经理", "技术顾问", "商务总监", "售后专员")
+AREA_CODES: tuple[str, ...] = ("010", "020", "021", "0755", "0571", "028")
+MINIPROGRAM_APPIDS: tuple[str, ...] = ("wx8bd80126147dFAKE", "wx1c2d3e4f5a6bFAKE")
 # fmt: on

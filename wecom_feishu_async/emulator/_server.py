@@ -6,19 +6,27 @@ from types import TracebackType
 
 from aiohttp import web
 
-from . import _wecom_auth, _wecom_contact, _wecom_suite
+from . import (
+    _feishu_application,
+    _feishu_auth,
+    _wecom_auth,
+    _wecom_contact,
+    _wecom_directory,
+    _wecom_suite,
+)
 from ._faults import Faults
+from ._feishu_common import FEISHU_KEY
+from ._feishu_world import FeishuWorld
 from ._generate import PARTIAL_AGENTIDS, WHOLE_ORG_AGENTID
 from ._org import Org
 from ._pipeline import Route, make_handler
-from ._state import Credentials, ServerState, Stats, make_credentials
+from ._state import STATE_KEY, Credentials, ServerState, Stats, make_credentials
 from ._suite_world import SuiteWorld
-
-STATE_KEY = web.AppKey("wfa_emulator_state", ServerState)
 
 
 def _all_routes() -> list[Route]:
-    return [*_wecom_auth.routes(), *_wecom_contact.routes(), *_wecom_suite.routes()]
+    return [*_wecom_auth.routes(), *_wecom_contact.routes(), *_wecom_suite.routes(),
+            *_wecom_directory.routes(), *_feishu_auth.routes(), *_feishu_application.routes()]
 
 
 def build_app(state: ServerState) -> web.Application:
@@ -31,7 +39,7 @@ def build_app(state: ServerState) -> web.Application:
 
 
 class Emulator:
-    """A local WeCom server with a reproducible organisation, knobs and counters.
+    """A local WeCom and Feishu server with a reproducible organisation, knobs and counters.
 
     Use as `async with Emulator(seed=1) as emu:`; `emu.url` is then the base URL. The
     application (`emu.app`) can also be mounted into another server without starting this one.
@@ -51,6 +59,8 @@ class Emulator:
         host: str = "127.0.0.1",
         port: int = 0,
         org: Org | None = None,
+        feishu_versions: int = 120,
+        feishu_quota: tuple[int, float] = (100, 60.0),
     ) -> None:
         self.org = org if org is not None else Org.generate(seed, members, departments, departed)
         partial = [a for a in PARTIAL_AGENTIDS if a in self.org.apps]
@@ -68,6 +78,10 @@ class Emulator:
         self.suite = SuiteWorld(self.org, seed)
         """The third-party app: its credentials, login codes, picker tickets, deliveries."""
         self.app[_wecom_suite.SUITE_KEY] = self.suite
+        self.feishu = FeishuWorld(self.org, seed, feishu_versions)
+        """The Feishu tenant: its apps (`feishu.credentials`), versions and ranges."""
+        self.app[FEISHU_KEY] = self.feishu
+        self.feishu_quota = feishu_quota
         self._host = host
         self._port = port
         self._runner: web.AppRunner | None = None
@@ -130,6 +144,19 @@ class Emulator:
     @max_concurrency.setter
     def max_concurrency(self, value: int | None) -> None:
         self._state.max_concurrency = value
+
+    @property
+    def feishu_quota(self) -> tuple[int, float]:
+        """(calls, window seconds) allowed per Feishu application API per app and tenant;
+        more answer 99991400 with HTTP 429."""
+        return self._state.quota_for(_feishu_application.QUOTA_PATHS[0])
+
+    @feishu_quota.setter
+    def feishu_quota(self, value: tuple[int, float]) -> None:
+        limit, window = value
+        self._state.path_quotas.update(
+            dict.fromkeys(_feishu_application.QUOTA_PATHS, (int(limit), float(window)))
+        )
 
     def revoke_tokens(self) -> None:
         """Invalidate every issued token now (early expiry)."""

@@ -21,6 +21,7 @@ from .._tokens import MemoryTokenStore, Token, TokenStore
 from .._transport import AiohttpTransport, RawResponse, Transport
 from ._suite import AuthorizedCorpTokenSource, SuiteTokenSource
 from .contact import ContactAPI
+from .directory import DirectoryAPI
 from .messages import MessagesAPI
 from .miniprogram import MiniProgramAPI
 from .models import AccessTokenReply, ProviderTokenReply, WeComReply
@@ -209,6 +210,11 @@ class WeComClient(BaseClient):
         self.suite = suite
         self.authorized_corp = authorized_corp
         self.contact = ContactAPI(self)
+        corp = corp_app.corp_id if corp_app else getattr(authorized_corp, "auth_corpid", "")
+        self.directory = DirectoryAPI(self, corp)
+        # The walks, reachable from the client itself too (documented on DirectoryAPI).
+        self.walk_members = self.directory.walk_members
+        self.walk_departments = self.directory.walk_departments
         self.miniprogram = MiniProgramAPI(self, third_party=suite is not None)
         self.messages = MessagesAPI(self)
 
