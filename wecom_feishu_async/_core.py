@@ -9,18 +9,20 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, ClassVar, Protocol, TypeVar
 
+import aiohttp
+
 from ._codec import encode
 from ._endpoint import Endpoint
 from ._errors import APIError, HTTPStatusError, TransportError, WFAError
-from ._limits import Limits
+from ._limits import Limits, Quota
 from ._retry import RetryPolicy
-from ._tokens import Token, TokenManager, TokenStore
-from ._transport import RawResponse, Transport
+from ._tokens import MemoryTokenStore, Token, TokenManager, TokenStore
+from ._transport import AiohttpTransport, RawResponse, Transport
 
 __all__ = ["BaseClient", "ClientStats", "TokenSource", "logger"]
 
@@ -75,16 +77,24 @@ class BaseClient:
     def __init__(
         self,
         *,
-        transport: Transport,
-        retry: RetryPolicy,
-        limits: Limits,
-        token_store: TokenStore,
+        base_url: str,
+        session: aiohttp.ClientSession | None,
+        pool_size: int,
+        timeout: float,
+        retry: RetryPolicy | None,
+        quotas: Sequence[Quota],
+        endpoint_quotas: Mapping[str, Sequence[Quota]] | None,
+        max_in_flight: int,
+        token_store: TokenStore | None,
         token_margin: float,
+        transport: Transport | None,
     ) -> None:
-        self._transport = transport
-        self._retry = retry
-        self._limits = limits
-        self._tokens = TokenManager(token_store, margin=token_margin)
+        self._transport: Transport = transport or AiohttpTransport(
+            base_url, session=session, pool_size=pool_size, timeout=timeout
+        )
+        self._retry = retry or RetryPolicy()
+        self._limits = Limits(quotas, endpoint_quotas, max_in_flight=max_in_flight)
+        self._tokens = TokenManager(token_store or MemoryTokenStore(), margin=token_margin)
         self.stats = ClientStats()
 
     async def __aenter__(self: C) -> C:

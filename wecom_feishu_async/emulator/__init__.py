@@ -1,4 +1,4 @@
-"""A local emulator of the WeCom endpoints this library wraps, over a generated organisation.
+"""A local emulator of the WeCom and Feishu endpoints this library wraps, over a generated org.
 
     async with Emulator(seed=1, members=300) as emu:
         ...  # point a client at emu.url with emu.credentials; read emu.org and emu.stats
@@ -7,22 +7,29 @@ Run it standalone with `python -m wecom_feishu_async.emulator`.
 """
 
 from ._faults import Fault, Faults
+from ._feishu_world import FeishuCredentials, FeishuWorld
 from ._model import App, Department, Member, SearchTruth
 from ._org import Org
 from ._server import Emulator, build_app
 from ._state import Credentials, ServerState, Stats
+from ._suite_world import Delivery, SuiteCredentials, SuiteWorld
 
 __all__ = [
     "App",
     "Credentials",
+    "Delivery",
     "Department",
     "Emulator",
     "Fault",
     "Faults",
+    "FeishuCredentials",
+    "FeishuWorld",
     "Member",
     "Org",
     "SearchTruth",
     "ServerState",
     "Stats",
+    "SuiteCredentials",
+    "SuiteWorld",
     "build_app",
 ]

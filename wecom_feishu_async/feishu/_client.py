@@ -26,11 +26,11 @@ from .._errors import (
     error_class_for,
     register_codes,
 )
-from .._limits import Limits, Quota
+from .._limits import Quota
 from .._redact import scrub
 from .._retry import RetryPolicy
-from .._tokens import MemoryTokenStore, Token, TokenStore
-from .._transport import AiohttpTransport, RawResponse, Transport
+from .._tokens import Token, TokenStore
+from .._transport import RawResponse, Transport
 from ._auth import FeishuApp, FeishuStoreApp, token_source
 from .application import ApplicationAPI
 from .models import ErrorReply, FeishuReply
@@ -189,12 +189,17 @@ class FeishuClient(BaseClient):
     ) -> None:
         source = token_source(app)
         super().__init__(
-            transport=transport
-            or AiohttpTransport(base_url, session=session, pool_size=pool_size, timeout=timeout),
-            retry=retry or RetryPolicy(),
-            limits=Limits(quotas, endpoint_quotas, max_in_flight=max_in_flight),
-            token_store=token_store or MemoryTokenStore(),
+            base_url=base_url,
+            session=session,
+            pool_size=pool_size,
+            timeout=timeout,
+            retry=retry,
+            quotas=quotas,
+            endpoint_quotas=endpoint_quotas,
+            max_in_flight=max_in_flight,
+            token_store=token_store,
             token_margin=token_margin,
+            transport=transport,
         )
         self._source: TokenSource = source
         self.app = app

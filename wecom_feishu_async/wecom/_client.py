@@ -14,11 +14,11 @@ from .._core import BaseClient, TokenSource
 from .._credentials import AuthorizedCorp, CorpApp, Provider, SuiteApp
 from .._endpoint import Endpoint
 from .._errors import APIError, ConfigurationError, DecodeError, HTTPStatusError, error_class_for
-from .._limits import Limits, Quota
+from .._limits import Quota
 from .._redact import scrub
 from .._retry import RetryPolicy
-from .._tokens import MemoryTokenStore, Token, TokenStore
-from .._transport import AiohttpTransport, RawResponse, Transport
+from .._tokens import Token, TokenStore
+from .._transport import RawResponse, Transport
 from ._suite import AuthorizedCorpTokenSource, SuiteTokenSource
 from .contact import ContactAPI
 from .directory import DirectoryAPI
@@ -189,12 +189,17 @@ class WeComClient(BaseClient):
             if corp_app is not None:
                 raise ConfigurationError("give corp_app or authorized_corp, not both")
         super().__init__(
-            transport=transport
-            or AiohttpTransport(base_url, session=session, pool_size=pool_size, timeout=timeout),
-            retry=retry or RetryPolicy(),
-            limits=Limits(quotas, endpoint_quotas, max_in_flight=max_in_flight),
-            token_store=token_store or MemoryTokenStore(),
+            base_url=base_url,
+            session=session,
+            pool_size=pool_size,
+            timeout=timeout,
+            retry=retry,
+            quotas=quotas,
+            endpoint_quotas=endpoint_quotas,
+            max_in_flight=max_in_flight,
+            token_store=token_store,
             token_margin=token_margin,
+            transport=transport,
         )
         self._sources: dict[str, TokenSource] = {}
         if corp_app is not None:
