@@ -21,6 +21,13 @@ def text(field: str, value: object, *, max_chars: int | None = None) -> str:
     return value
 
 
+def string(field: str, value: object) -> str:
+    """A string, possibly empty (a cursor, say)."""
+    if not isinstance(value, str):
+        raise InputError(field, f"must be a string, got {type(value).__name__}")
+    return value
+
+
 def integer(field: str, value: object, *, low: int, high: int | None = None) -> int:
     """An int (not a bool) within ``low..high``."""
     if isinstance(value, bool) or not isinstance(value, int):

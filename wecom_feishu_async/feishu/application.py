@@ -16,7 +16,8 @@ from urllib.parse import quote
 from .. import _validate as check
 from .._concurrency import map_concurrent
 from .._endpoint import Endpoint
-from .._errors import DecodeError, InputError
+from .._errors import InputError
+from .._paging import Cursor
 from .models import (
     AppVersion,
     AppVersionData,
@@ -263,21 +264,14 @@ class ApplicationAPI:
     async def _pages(
         self, path: str, bucket: str, params: dict[str, str], response: type[FeishuResponse[P]]
     ) -> AsyncIterator[P]:
-        seen: set[str] = set()
-        token = ""
-        while True:
-            query = {**params, "page_token": token} if token else params
+        # Stopping on a missing or repeated page_token would cut the listing short.
+        cursor = Cursor(None, strict=True)
+        while not cursor.done:
+            query = {**params, "page_token": cursor.value} if cursor.value else params
             reply = await self._client.call(
                 Endpoint("GET", path, response, "tenant_access_token",
                          params=query, bucket=bucket)
             )
             page = reply.data
             yield page
-            if not page.has_more:
-                return
-            token = page.page_token
-            if not token or token in seen:
-                # Stopping would silently cut the listing short.
-                raise DecodeError(path, "has_more is true but the page_token is "
-                                  + ("missing" if not token else "repeated"))
-            seen.add(token)
+            cursor.advance(not page.has_more, page.page_token, path)

@@ -15,6 +15,7 @@ from .. import _validate as check
 from .._concurrency import map_concurrent
 from .._endpoint import Endpoint
 from .._errors import DecodeError, InputError
+from .._paging import Cursor
 from .models import BatchSearchItem, BatchSearchReply, QueryResult, SearchPage
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class SearchQuery:
             full_match_field=None
             if self.full_match_field is None
             else check.choice(prefix + "full_match_field", self.full_match_field, FullMatchField),
-            cursor=None if self.cursor is None else _cursor(prefix + "cursor", self.cursor),
+            cursor=None if self.cursor is None else check.string(prefix + "cursor", self.cursor),
         )
 
     def wire(self, cursor: str) -> dict[str, object]:
@@ -97,41 +98,12 @@ class SearchQuery:
         return item
 
 
-def _cursor(field: str, value: object) -> str:
-    if not isinstance(value, str):
-        raise InputError(field, f"must be a string, got {type(value).__name__}")
-    return value
-
-
 def _as_query(value: str | SearchQuery, prefix: str) -> SearchQuery:
     if isinstance(value, str):
         value = SearchQuery(value)
     elif not isinstance(value, SearchQuery):
         raise InputError(prefix.rstrip("."), f"must be a str or SearchQuery, got {value!r}")
     return value.validated(prefix)
-
-
-class _Cursor:
-    """Where one query's paging stands; ends on ``is_last``, an empty or a repeated cursor."""
-
-    __slots__ = ("done", "seen", "value")
-
-    def __init__(self, start: str | None) -> None:
-        self.value = start or ""
-        self.seen = {self.value}
-        self.done = False
-
-    def advance(self, is_last: bool, next_cursor: str, path: str) -> None:
-        if is_last:
-            self.done = True
-        elif not next_cursor or next_cursor in self.seen:
-            # The server says there is more but gives no way forward: stop rather than loop.
-            logger.warning("%s: is_last is false but the cursor is %s; stopping", path,
-                           "empty" if not next_cursor else "repeated")
-            self.done = True
-        else:
-            self.value = next_cursor
-            self.seen.add(next_cursor)
 
 
 def merge_into(into: QueryResult, page: QueryResult) -> None:
@@ -236,7 +208,7 @@ class ContactAPI:
             raise InputError("queries", "must be an iterable of queries, not a single string")
         validated = [_as_query(q, f"queries[{i}].") for i, q in enumerate(queries)]
         results = [QueryResult() for _ in validated]
-        cursors = [_Cursor(q.cursor) for q in validated]
+        cursors = [Cursor(q.cursor) for q in validated]
         pending = list(range(len(validated)))
 
         async def send(chunk: Sequence[int]) -> None:
@@ -263,14 +235,14 @@ class ContactAPI:
     async def _pages(
         self, corp: str, agentid: int, query: SearchQuery
     ) -> AsyncIterator[SearchPage]:
-        cursor = _Cursor(query.cursor)
+        cursor = Cursor(query.cursor)
         while not cursor.done:
             page = await self._page(corp, agentid, query, cursor.value)
             cursor.advance(page.is_last, page.next_cursor, SEARCH_PATH)
             yield page
 
     async def _batch(
-        self, corp: str, agentid: int, chunk: Sequence[tuple[SearchQuery, _Cursor]]
+        self, corp: str, agentid: int, chunk: Sequence[tuple[SearchQuery, Cursor]]
     ) -> list[BatchSearchItem]:
         body: dict[str, object] = {
             "auth_corpid": corp,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar, overload
 from .. import _validate as check
 from .._endpoint import Endpoint
 from .._errors import InputError
-from .contact import _Cursor, _cursor
+from .._paging import Cursor
 from .models import (
     Department,
     DepartmentIdList,
@@ -151,7 +151,7 @@ class DirectoryAPI:
             InputError: ``limit`` or ``cursor`` is invalid (nothing is sent).
         """
         body: dict[str, object] = {}
-        if _cursor("cursor", cursor):
+        if check.string("cursor", cursor):
             body["cursor"] = cursor
         if limit is not None:
             body["limit"] = check.integer("limit", limit, low=1, high=LIST_ID_LIMIT_MAX)
@@ -168,13 +168,13 @@ class DirectoryAPI:
         Ends on an empty ``next_cursor`` (or, defensively, a repeated one). Arguments are
         checked at once: ``InputError`` before anything is sent.
         """
-        _cursor("cursor", cursor)
+        check.string("cursor", cursor)
         if limit is not None:
             check.integer("limit", limit, low=1, high=LIST_ID_LIMIT_MAX)
         return self._member_ids(limit, cursor)
 
     async def _member_ids(self, limit: int | None, cursor: str) -> AsyncIterator[MemberDepartment]:
-        position = _Cursor(cursor)
+        position = Cursor(cursor)
         while not position.done:
             page = await self.member_id_page(cursor=position.value, limit=limit)
             position.advance(not page.next_cursor, page.next_cursor, USER_LIST_ID)
