@@ -28,6 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--members", type=int, default=300)
     parser.add_argument("--departments", type=int, default=30)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
+    parser.add_argument("--quota-per-minute", type=int, default=10_000,
+                        help="WeCom calls per minute per corp per API (45009 beyond)")
     parser.add_argument("--feishu-versions", type=int, default=120,
                         help="versions of the Feishu app the credentials name")
     parser.add_argument("--feishu-quota", type=_quota, default=(100, 60.0), metavar="CALLS/SECONDS",
@@ -49,6 +51,7 @@ async def _serve(args: argparse.Namespace) -> None:
         members=args.members,
         departments=args.departments,
         latency=args.latency,
+        quota_per_minute=args.quota_per_minute,
         host=args.host,
         port=args.port,
         feishu_versions=args.feishu_versions,
