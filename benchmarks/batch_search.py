@@ -19,13 +19,13 @@ import contextlib
 import itertools
 import json
 import math
-import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+from _harness import emulator as harness_emulator
+from _harness import print_table
 
 from wecom_feishu_async import MemoryTokenStore, Provider, Quota, SearchQuery, WeComClient
 from wecom_feishu_async.emulator import Org
@@ -36,23 +36,13 @@ SEARCH = "/cgi-bin/service/contact/search"
 NO_QUOTA = [Quota(10**9, 1.0, burst=10**6)]  # measure the client, not the vendor's quota
 
 
-@contextlib.contextmanager
 def emulator(
     seed: int, members: int, departments: int, latency: float, quota: int = 10_000
-) -> Iterator[dict[str, Any]]:
-    """An emulator in its own process; yields its JSON announcement (url, credentials)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "wecom_feishu_async.emulator", "--seed", str(seed),
-         "--members", str(members), "--departments", str(departments),
-         "--latency", str(latency), "--quota-per-minute", str(quota)],
-        stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        yield json.loads(proc.stdout.readline())
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+) -> contextlib.AbstractContextManager[dict[str, Any]]:
+    """A WeCom emulator process of this size and latency."""
+    return harness_emulator("--seed", str(seed), "--members", str(members),
+                            "--departments", str(departments), "--latency", str(latency),
+                            "--quota-per-minute", str(quota))
 
 
 @contextlib.asynccontextmanager
@@ -168,10 +158,7 @@ def main() -> None:
         args.requests, args.repeats = 1000, 2
     org = Org.generate(1, args.members, args.departments)
     rows = asyncio.run(bench_batch(args, org)) + asyncio.run(bench_overhead(args, org))
-    header = ("figure", "measured", "baseline", "ratio")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
-    for row in [header, *rows]:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+    print_table(("figure", "measured", "baseline", "ratio"), rows)
 
 
 if __name__ == "__main__":

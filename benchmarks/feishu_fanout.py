@@ -20,8 +20,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import subprocess
-import sys
 import time
 import timeit
 from collections.abc import Iterator, Mapping
@@ -29,6 +27,7 @@ from typing import Any
 
 import lark_oapi as lark
 import msgspec
+from _harness import emulator, print_table
 from lark_oapi.api.application.v6 import (
     ContactsRangeSuggestApplicationAppVersionRequest,
     ContactsRangeSuggestApplicationAppVersionResponse,
@@ -37,8 +36,7 @@ from lark_oapi.api.application.v6 import (
 from wecom_feishu_async import Quota, RawResponse, RetryPolicy
 from wecom_feishu_async._codec import decoder_for
 from wecom_feishu_async._transport import AiohttpTransport
-from wecom_feishu_async.emulator import Org
-from wecom_feishu_async.emulator._feishu_world import FeishuWorld
+from wecom_feishu_async.emulator import FeishuWorld, Org
 from wecom_feishu_async.feishu import FeishuApp, FeishuClient
 from wecom_feishu_async.feishu.models import ContactsRangeSuggestReply
 
@@ -50,17 +48,10 @@ SEED, MEMBERS, DEPARTMENTS = 1, 500, 40
 @contextlib.contextmanager
 def feishu_emulator(versions: int, window: float) -> Iterator[dict[str, Any]]:
     """An emulator process; yields its URL and Feishu credentials."""
-    args = ["--seed", str(SEED), "--members", str(MEMBERS), "--departments", str(DEPARTMENTS),
-            "--feishu-versions", str(versions), "--feishu-quota", f"{QUOTA}/{window}"]
-    proc = subprocess.Popen([sys.executable, "-m", "wecom_feishu_async.emulator", *args],
-                            stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        info = json.loads(proc.stdout.readline())
+    with emulator("--seed", str(SEED), "--members", str(MEMBERS),
+                  "--departments", str(DEPARTMENTS), "--feishu-versions", str(versions),
+                  "--feishu-quota", f"{QUOTA}/{window}") as info:
         yield {"url": info["url"], **info["feishu"]}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 class Recorder(AiohttpTransport):
@@ -200,11 +191,8 @@ def main() -> None:
     rows = asyncio.run(bench_saturation(args.window, 3 * QUOTA + 20))
     rows += asyncio.run(bench_fanout(args.window, args.versions))
     rows += bench_decode()
-    header = ("figure", "measured", "against")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
     print(f"emulator quota: {QUOTA} calls per {args.window:g} s per API and app")
-    for row in [header, *rows]:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+    print_table(("figure", "measured", "against"), rows)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ Prints, for each figure, the baseline measured in the same run and the ratio:
    ``(1 + ceil(departments / concurrency)) x latency`` (the sub-tree, then full rounds of
    member lists), with the documented quotas given half their limit as burst; the same
    requests sent by a bare aiohttp loop; and one cold walk (token and connections included)
-   with the client's default quotas, whose burst is a twentieth of the limit;
+   with the client's default quotas (bursts of 5,000 a minute and 15,000 an hour);
 2. the same walk with wechatpy (sync, one department after another, as its API allows);
 3. peak resident memory of a process streaming a whole walk to a JSONL file, for a small and
    a ten times larger organisation, vs the same process that only imports and connects.
@@ -32,14 +32,14 @@ from typing import Any, BinaryIO
 
 import aiohttp
 import msgspec
-from batch_search import emulator  # the emulator in a separate process
+from _harness import print_table
+from batch_search import emulator  # a WeCom emulator process of a given size
 from wechatpy.enterprise import WeChatClient  # type: ignore[import-untyped]
 
 from wecom_feishu_async import CorpApp, Quota, WeComClient
 
 # The documented quotas (10,000/min, 150,000/h per company per API) with half of each as
-# burst: still never more than the limit in any window, but a 1,000-department walk is not
-# paced by the client's default burst (a twentieth of the limit).
+# burst: still never more than the limit in any window, and no warm walk is paced.
 HALF_BURST = [Quota(10_000, 60.0, burst=5_000), Quota(150_000, 3600.0, burst=75_000)]
 
 Row = tuple[str, str, str, str]
@@ -205,10 +205,7 @@ def main() -> None:
     if args.quick:
         args.members, args.departments, args.big = 4_000, 200, 40_000
     rows = bench_speed(args) + bench_memory(args)
-    header = ("figure", "measured", "baseline", "ratio")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
-    for row in [header, *rows]:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+    print_table(("figure", "measured", "baseline", "ratio"), rows)
 
 
 if __name__ == "__main__":
