@@ -62,9 +62,11 @@ class Recorder(AiohttpTransport):
         self.sent: list[tuple[float, int]] = []
 
     async def request(self, method: str, path: str, *, params: Mapping[str, str],
-                      body: bytes | None, headers: Mapping[str, str]) -> RawResponse:
+                      body: bytes | None, headers: Mapping[str, str],
+                      timeout: float | None = None) -> RawResponse:
         at = time.monotonic()
-        raw = await super().request(method, path, params=params, body=body, headers=headers)
+        raw = await super().request(method, path, params=params, body=body, headers=headers,
+                                    timeout=timeout)
         if path.endswith(SUGGEST_TAIL):
             self.sent.append((at, raw.status))
         return raw

@@ -51,6 +51,7 @@ class FakeTransport:
     in_flight: int = 0
     max_in_flight: int = 0
     closed: bool = False
+    timeouts: list[float | None] = field(default_factory=list)
 
     async def request(
         self,
@@ -60,7 +61,9 @@ class FakeTransport:
         params: Mapping[str, str],
         body: bytes | None,
         headers: Mapping[str, str],
+        timeout: float | None = None,
     ) -> RawResponse:
+        self.timeouts.append(timeout)
         sent = Sent(method, path, dict(params), json.loads(body) if body else None, dict(headers))
         self.sent.append(sent)
         self.requests[path] += 1

@@ -26,7 +26,7 @@ from ._errors import (
     TransportError,
     WFAError,
 )
-from ._limits import Quota
+from ._limits import LimiterBackend, LocalLimiterBackend, Quota, RateLimiter
 from ._retry import RetryPolicy
 from ._tokens import MemoryTokenStore, Token, TokenStore
 from ._transport import RawResponse, Transport
@@ -95,6 +95,8 @@ __all__ = [
     "InvalidArgumentError",
     "InvalidCodeError",
     "InvalidTicketError",
+    "LimiterBackend",
+    "LocalLimiterBackend",
     "Member",
     "MemberDepartment",
     "MemberStatus",
@@ -118,6 +120,7 @@ __all__ = [
     "QueryType",
     "Quota",
     "RateLimitedError",
+    "RateLimiter",
     "RawResponse",
     "RequestTimeout",
     "RetryPolicy",

@@ -18,8 +18,8 @@ import aiohttp
 
 from ._codec import encode
 from ._endpoint import Endpoint
-from ._errors import APIError, HTTPStatusError, TransportError, WFAError
-from ._limits import Limits, Quota
+from ._errors import APIError, HTTPStatusError, RequestTimeout, TransportError, WFAError
+from ._limits import LimiterBackend, Limits, Quota
 from ._retry import RetryPolicy
 from ._tokens import MemoryTokenStore, Token, TokenManager, TokenStore
 from ._transport import AiohttpTransport, RawResponse, Transport
@@ -88,12 +88,15 @@ class BaseClient:
         token_store: TokenStore | None,
         token_margin: float,
         transport: Transport | None,
+        limiter_backend: LimiterBackend | None = None,
     ) -> None:
         self._transport: Transport = transport or AiohttpTransport(
             base_url, session=session, pool_size=pool_size, timeout=timeout
         )
         self._retry = retry or RetryPolicy()
-        self._limits = Limits(quotas, endpoint_quotas, max_in_flight=max_in_flight)
+        self._limits = Limits(
+            quotas, endpoint_quotas, max_in_flight=max_in_flight, backend=limiter_backend
+        )
         self._tokens = TokenManager(token_store or MemoryTokenStore(), margin=token_margin)
         self.stats = ClientStats()
 
@@ -143,13 +146,13 @@ class BaseClient:
             endpoint.scope or (source.store_key if source is not None else ""),
             endpoint.bucket or endpoint.path,
         )
-        started = time.monotonic()
+        budget = _Budget(self._retry.max_time)
         retries = 0
         refreshed = False
         while True:
             token = await self.token(source) if source is not None else None
             try:
-                return await self._attempt(endpoint, quota_key, body, token, retries + 1)
+                return await self._attempt(endpoint, quota_key, body, token, retries + 1, budget)
             except APIError as exc:
                 self._on_api_error(quota_key, exc)
                 if (
@@ -167,9 +170,7 @@ class BaseClient:
             except (TransportError, HTTPStatusError) as exc:
                 error = exc
             retries += 1
-            wait = self._retry.wait(
-                error, retries, time.monotonic() - started, endpoint.idempotent
-            )
+            wait = self._retry.wait(error, retries, budget.elapsed(), endpoint.idempotent)
             if wait is None:
                 raise error
             self.stats.retries[endpoint.path] += 1
@@ -209,14 +210,25 @@ class BaseClient:
         body: bytes | None,
         token: Token | None,
         attempt: int,
+        budget: _Budget,
     ) -> T:
         params, headers = self._prepare(endpoint, token)
         started = time.perf_counter()
         gate = await self._limits.enter(quota_key)
         try:
+            remaining = budget.start()
+            if remaining <= 0:
+                raise RequestTimeout(
+                    endpoint.path, "call deadline passed", may_have_reached_server=False
+                )
             self.stats.requests[endpoint.path] += 1
             raw = await self._transport.request(
-                endpoint.method, endpoint.path, params=params, body=body, headers=headers
+                endpoint.method,
+                endpoint.path,
+                params=params,
+                body=body,
+                headers=headers,
+                timeout=remaining,
             )
         except TransportError as exc:
             _log(endpoint, attempt, started, status=None, code=type(exc).__name__)
@@ -234,6 +246,28 @@ class BaseClient:
         gate.succeeded()
         _log(endpoint, attempt, started, status=raw.status, code=0)
         return result
+
+
+class _Budget:
+    """The time one call may take, counted from its first send (quota waits before it are
+    a fan-out waiting its turn, not a failing server)."""
+
+    __slots__ = ("_first_sent", "_limit")
+
+    def __init__(self, limit: float) -> None:
+        self._limit = limit
+        self._first_sent: float | None = None
+
+    def start(self) -> float:
+        """Mark a send; the seconds left for it."""
+        now = time.monotonic()
+        if self._first_sent is None:
+            self._first_sent = now
+        return self._first_sent + self._limit - now
+
+    def elapsed(self) -> float:
+        """Seconds since the first send."""
+        return 0.0 if self._first_sent is None else time.monotonic() - self._first_sent
 
 
 def _log(

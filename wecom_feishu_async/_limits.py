@@ -7,12 +7,13 @@ import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiolimiter import AsyncLimiter
 
 from ._errors import ConfigurationError
 
-__all__ = ["Limits", "Quota"]
+__all__ = ["LimiterBackend", "Limits", "LocalLimiterBackend", "Quota", "RateLimiter"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,30 @@ class Quota:
         # window of period + slack).
         refill_per_second = max(self.limit - burst, 1) / (self.period + self.slack)
         return AsyncLimiter(burst, burst / refill_per_second)
+
+
+class RateLimiter(Protocol):
+    """One quota of one bucket: ``acquire`` returns once a request may start."""
+
+    async def acquire(self) -> None: ...
+
+
+class LimiterBackend(Protocol):
+    """Makes the rate limiter of a bucket; where the quota's state lives is its choice."""
+
+    def limiter(self, key: tuple[str, str], quota: Quota) -> RateLimiter:
+        """The limiter enforcing ``quota`` for bucket ``key`` (``(scope, bucket)``)."""
+        ...
+
+
+class LocalLimiterBackend:
+    """Quotas kept in this process (the default): exact for one process only."""
+
+    def limiter(self, key: tuple[str, str], quota: Quota) -> RateLimiter:
+        return quota.limiter()
+
+    def __repr__(self) -> str:
+        return "LocalLimiterBackend()"
 
 
 class _Gate:
@@ -115,13 +140,15 @@ class Limits:
         overrides: Mapping[str, Sequence[Quota]] | None = None,
         *,
         max_in_flight: int = 64,
+        backend: LimiterBackend | None = None,
     ) -> None:
         if max_in_flight < 1:
             raise ConfigurationError("max_in_flight must be at least 1")
         self._default = tuple(default)
         self._overrides = {k: tuple(v) for k, v in (overrides or {}).items()}
         self._max_in_flight = max_in_flight
-        self._limiters: dict[tuple[str, str], tuple[AsyncLimiter, ...]] = {}
+        self.backend: LimiterBackend = backend or LocalLimiterBackend()
+        self._limiters: dict[tuple[str, str], tuple[RateLimiter, ...]] = {}
         self._gates: dict[tuple[str, str], _Gate] = {}
         self._paused_until: dict[tuple[str, str], float] = {}
 
@@ -157,7 +184,9 @@ class Limits:
             await asyncio.sleep(delay)  # then look again: the pause may have been extended
         limiters = self._limiters.get(key)
         if limiters is None:
-            limiters = self._limiters[key] = tuple(q.limiter() for q in self.quotas_for(key[1]))
+            limiters = self._limiters[key] = tuple(
+                self.backend.limiter(key, q) for q in self.quotas_for(key[1])
+            )
         gate = self.gate(key)
         await gate.enter()
         try:

@@ -35,7 +35,10 @@ class Transport(Protocol):
         params: Mapping[str, str],
         body: bytes | None,
         headers: Mapping[str, str],
-    ) -> RawResponse: ...
+        timeout: float | None = None,
+    ) -> RawResponse:
+        """Send; ``timeout`` (seconds) shortens the transport's own limit for this request."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -85,8 +88,12 @@ class AiohttpTransport:
         params: Mapping[str, str],
         body: bytes | None,
         headers: Mapping[str, str],
+        timeout: float | None = None,
     ) -> RawResponse:
         url = self.base_url + path
+        limit = self._timeout
+        if timeout is not None and (limit.total is None or timeout < limit.total):
+            limit = aiohttp.ClientTimeout(total=timeout)
         try:
             async with self.session.request(
                 method,
@@ -94,7 +101,7 @@ class AiohttpTransport:
                 params=params,
                 data=body,
                 headers=headers,
-                timeout=self._timeout,
+                timeout=limit,
                 allow_redirects=False,
             ) as resp:
                 payload = await resp.read()

@@ -26,7 +26,7 @@ from .._errors import (
     error_class_for,
     register_codes,
 )
-from .._limits import Quota
+from .._limits import LimiterBackend, Quota
 from .._redact import scrub
 from .._retry import RetryPolicy
 from .._tokens import Token, TokenStore
@@ -154,7 +154,8 @@ class FeishuClient(BaseClient):
         base_url: the API root: ``FEISHU_BASE_URL``, ``LARK_BASE_URL`` or the emulator's.
         session: an ``aiohttp.ClientSession`` to use; the client never closes it.
         pool_size: connections kept by the client's own session.
-        timeout: seconds for one request, from sending to the last byte.
+        timeout: seconds for one attempt, from sending to the last byte. A whole call,
+            retries included, ends within ``retry.max_time`` of its first send.
         retry: the retry policy; its ``max_retry_after`` caps the wait a 429's
             ``x-ogw-ratelimit-reset`` asks for.
         quotas: quotas applied to every API, per app and tenant (default 100 a minute).
@@ -164,6 +165,8 @@ class FeishuClient(BaseClient):
         token_store: where tokens are cached (shared between clients given the same).
         token_margin: refresh tokens this many seconds before they expire.
         transport: a replacement transport (tests); ``session`` is then unused.
+        limiter_backend: where quota state lives (default: this process); a
+            ``RedisLimiterBackend`` shares quotas between processes.
 
     Use it as an async context manager, or call ``close()``.
     """
@@ -186,6 +189,7 @@ class FeishuClient(BaseClient):
         token_store: TokenStore | None = None,
         token_margin: float = TOKEN_MARGIN,
         transport: Transport | None = None,
+        limiter_backend: LimiterBackend | None = None,
     ) -> None:
         source = token_source(app)
         super().__init__(
@@ -200,6 +204,7 @@ class FeishuClient(BaseClient):
             token_store=token_store,
             token_margin=token_margin,
             transport=transport,
+            limiter_backend=limiter_backend,
         )
         self._source: TokenSource = source
         self.app = app

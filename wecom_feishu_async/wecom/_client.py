@@ -14,7 +14,7 @@ from .._core import BaseClient, TokenSource
 from .._credentials import AuthorizedCorp, CorpApp, Provider, SuiteApp
 from .._endpoint import Endpoint
 from .._errors import APIError, ConfigurationError, DecodeError, HTTPStatusError, error_class_for
-from .._limits import Quota
+from .._limits import LimiterBackend, Quota
 from .._redact import scrub
 from .._retry import RetryPolicy
 from .._tokens import Token, TokenStore
@@ -148,7 +148,8 @@ class WeComClient(BaseClient):
         base_url: the API root (the vendor's, a proxy, or the emulator's URL).
         session: an ``aiohttp.ClientSession`` to use; the client never closes it.
         pool_size: connections kept by the client's own session.
-        timeout: seconds for one request, from sending to the last byte.
+        timeout: seconds for one attempt, from sending to the last byte. A whole call,
+            retries included, ends within ``retry.max_time`` of its first send.
         retry: the retry policy.
         quotas: quotas applied to every API bucket, per corp.
         endpoint_quotas: quotas for particular paths, replacing ``quotas`` there.
@@ -156,6 +157,8 @@ class WeComClient(BaseClient):
         token_store: where tokens are cached (shared between clients given the same).
         token_margin: refresh tokens this many seconds before they expire.
         transport: a replacement transport (tests); ``session`` is then unused.
+        limiter_backend: where quota state lives (default: this process); a
+            ``RedisLimiterBackend`` shares quotas between processes.
 
     Use it as an async context manager, or call ``close()``.
     """
@@ -181,6 +184,7 @@ class WeComClient(BaseClient):
         token_store: TokenStore | None = None,
         token_margin: float = 300.0,
         transport: Transport | None = None,
+        limiter_backend: LimiterBackend | None = None,
     ) -> None:
         if corp_app is not None and not isinstance(corp_app, CorpApp):
             raise ConfigurationError("corp_app must be a CorpApp")
@@ -205,6 +209,7 @@ class WeComClient(BaseClient):
             token_store=token_store,
             token_margin=token_margin,
             transport=transport,
+            limiter_backend=limiter_backend,
         )
         self._sources: dict[str, TokenSource] = {}
         if corp_app is not None:
