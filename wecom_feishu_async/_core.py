@@ -59,9 +59,12 @@ class ClientStats:
     """What a client has done so far; a progress display or a summary can read it."""
 
     requests: Counter[str] = field(default_factory=Counter)
-    """Requests sent, per path (every attempt, token requests included)."""
+    """Requests sent, per endpoint (every attempt, token requests included).
+
+    An endpoint is named by its path, or by its path template where the path carries ids
+    (Feishu's ``.../app_versions/:version_id``)."""
     retries: Counter[str] = field(default_factory=Counter)
-    """Retries made after a transient failure, per path."""
+    """Retries made after a transient failure, per endpoint (named as in ``requests``)."""
     token_fetches: Counter[str] = field(default_factory=Counter)
     """New tokens fetched, per token kind."""
     token_rejections: Counter[str] = field(default_factory=Counter)
@@ -173,7 +176,7 @@ class BaseClient:
             wait = self._retry.wait(error, retries, budget.elapsed(), endpoint.idempotent)
             if wait is None:
                 raise error
-            self.stats.retries[endpoint.path] += 1
+            self.stats.retries[endpoint.bucket or endpoint.path] += 1
             logger.warning(
                 "%s %s: %s; retry %d in %.2fs",
                 endpoint.method,
@@ -221,7 +224,7 @@ class BaseClient:
                 raise RequestTimeout(
                     endpoint.path, "call deadline passed", may_have_reached_server=False
                 )
-            self.stats.requests[endpoint.path] += 1
+            self.stats.requests[endpoint.bucket or endpoint.path] += 1
             raw = await self._transport.request(
                 endpoint.method,
                 endpoint.path,
