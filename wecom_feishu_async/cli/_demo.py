@@ -192,10 +192,12 @@ def _summary(out: Output, phases: Sequence[_Phase], clients: list[Any], wall: fl
         })
         return
     out.table("Requests per endpoint", ("vendor", "endpoint", "requests", "retries"),
-              [[*_short(path), n, retries[path]] for path, n in sorted(requests.items())])
+              [[*_short(path), n, retries[path]] for path, n in sorted(requests.items())],
+              grouped=True)
     out.table("What the sync did", ("phase", "result", "seconds", "ground truth"),
               [[p.name, ", ".join(f"{k} {_fmt(v)}" for k, v in p.figures.items()),
-                p.seconds, "matches" if p.matches else "MISMATCH"] for p in phases])
+                p.seconds, "matches" if p.matches else "MISMATCH"] for p in phases],
+              grouped=True)
     out.table("Totals", ("figure", "value"), [
         ["requests sent", sent],
         ["retries", sum(retries.values())],
@@ -204,7 +206,7 @@ def _summary(out: Output, phases: Sequence[_Phase], clients: list[Any], wall: fl
         ["wall time (s)", wall],
         ["requests per second", sent / wall],
         ["members per second", members / wall],
-    ])
+    ], grouped=True)
     out.note(f"members are in {args.out}; try `wfa emulator serve` and the `wfa wecom` / "
              "`wfa feishu` commands next")
 

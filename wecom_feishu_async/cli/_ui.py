@@ -77,9 +77,11 @@ class Output:
         """A line for the person at the terminal, on stderr (never mixed with results)."""
         self.stderr.write(message + "\n")
 
-    def table(self, title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-        """A table of ``rows`` under ``header``; numbers right-aligned."""
-        cells = [[_cell(v) for v in row] for row in rows]
+    def table(self, title: str, header: Sequence[str], rows: Sequence[Sequence[object]],
+              *, grouped: bool = False) -> None:
+        """A table of ``rows`` under ``header``; numbers right-aligned, and with thousands
+        separators when ``grouped`` (figures rather than ids)."""
+        cells = [[_cell(v, grouped) for v in row] for row in rows]
         numeric = [
             bool(rows) and all(isinstance(r[i], (int, float)) for r in rows)
             for i in range(len(header))
@@ -152,10 +154,10 @@ class _RichBar:
         self._display.update(self._task, completed=completed, note=note)
 
 
-def _cell(value: object) -> str:
+def _cell(value: object, grouped: bool) -> str:
     if isinstance(value, float):
-        return f"{value:,.2f}"
-    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,.2f}" if grouped else f"{value:.2f}"
+    if isinstance(value, int) and not isinstance(value, bool) and grouped:
         return f"{value:,}"
     return str(value)
 
