@@ -299,3 +299,25 @@ def test_emulator_serve_prints_settings_and_stops_on_interrupt(tmp_path: Path) -
         finally:
             proc.send_signal(signal.SIGINT)
             assert proc.wait(timeout=20) == 0
+
+
+def test_commands_share_tokens_through_redis(env: dict[str, str], wfa_emulator: Emulator,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.redis_server import RedisServer
+
+    server = RedisServer(password="cli-redis-password")
+    try:
+        for _ in range(3):
+            status, out, err = wfa(capsys, wfa_emulator, "wecom", "departments", "--json",
+                                   "--redis-url", server.url)
+            assert status == 0, err
+            assert "cli-redis-password" not in out + err
+        # Three separate runs (three processes' worth of clients): one token between them.
+        assert wfa_emulator.stats.token_requests["access_token"] == 1
+        server.kill()
+        status, _, err = wfa(capsys, wfa_emulator, "wecom", "departments",
+                             "--redis-url", server.url)
+        assert status == 1 and err.startswith("wfa: error: RedisUnavailableError")
+        assert "cli-redis-password" not in err
+    finally:
+        server.kill()

@@ -27,6 +27,7 @@ from ._errors import (
     WFAError,
 )
 from ._limits import LimiterBackend, LocalLimiterBackend, Quota, RateLimiter
+from ._redis_errors import RedisLockTimeout, RedisUnavailableError
 from ._retry import RetryPolicy
 from ._tokens import MemoryTokenStore, Token, TokenStore
 from ._transport import RawResponse, Transport
@@ -126,6 +127,8 @@ __all__ = [
     "RateLimitedError",
     "RateLimiter",
     "RawResponse",
+    "RedisLockTimeout",
+    "RedisUnavailableError",
     "RequestTimeout",
     "RetryPolicy",
     "SearchPage",

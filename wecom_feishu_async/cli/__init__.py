@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from typing import IO
 
 from .._errors import APIError, ConfigurationError, InputError, WFAError
+from ._clients import shared_state
 from ._commands import add_feishu, add_wecom
-from ._config import ENVIRONMENT, load_settings
+from ._config import ENVIRONMENT, Settings, load_settings
 from ._demo import add_demo
 from ._ui import Output
 
@@ -85,8 +86,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None,
     try:
         settings = load_settings(config=args.config, base_url=args.base_url,
                                  redis_url=args.redis_url)
-        status: int = asyncio.run(args.handler(args, settings, out))
-        return status
+        return asyncio.run(_run(args, settings, out))
     except (InputError, ConfigurationError) as exc:
         return _fail(err, args.debug, EXIT_USAGE, str(exc))
     except APIError as exc:
@@ -97,6 +97,12 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None,
     except KeyboardInterrupt:
         err.write("wfa: interrupted\n")
         return 130
+
+
+async def _run(args: argparse.Namespace, settings: Settings, out: Output) -> int:
+    async with shared_state():
+        status: int = await args.handler(args, settings, out)
+        return status
 
 
 def _fail(err: IO[str], debug: bool, status: int, message: str) -> int:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from typing import Any
 
 from .._credentials import CorpApp, Provider
@@ -10,7 +13,23 @@ from ..feishu import FEISHU_BASE_URL, FeishuApp, FeishuClient
 from ..wecom import WECOM_BASE_URL, WeComClient
 from ._config import Settings
 
-__all__ = ["feishu_client", "wecom_client"]
+__all__ = ["feishu_client", "shared_state", "wecom_client"]
+
+# The Redis store and limiter of the running command, closed when it ends.
+_SHARED: ContextVar[dict[str, Any] | None] = ContextVar("wfa_shared", default=None)
+_STACK: ContextVar[contextlib.AsyncExitStack | None] = ContextVar("wfa_stack", default=None)
+
+
+@contextlib.asynccontextmanager
+async def shared_state() -> AsyncIterator[None]:
+    """The scope of one command: Redis connections made within are closed at its end."""
+    async with contextlib.AsyncExitStack() as stack:
+        token = _STACK.set(stack)
+        try:
+            yield
+        finally:
+            _STACK.reset(token)
+            _SHARED.set(None)
 
 
 def _need(settings: Settings, *names: str) -> None:
@@ -24,16 +43,25 @@ def _shared(settings: Settings) -> dict[str, Any]:
     """Token store and limiter backend in Redis, when ``redis_url`` is set."""
     if not settings.redis_url:
         return {}
+    cached = _SHARED.get()
+    if cached is not None:
+        return cached
+    stack = _STACK.get()
+    if stack is None:
+        raise ConfigurationError("Redis settings are usable only inside a command")
     try:
         from ..redis import RedisLimiterBackend, RedisTokenStore
     except ImportError as exc:
         raise ConfigurationError(
             f"--redis-url needs the redis extra: pip install 'wecom_feishu_async[redis]' ({exc})"
         ) from None
-    return {
-        "token_store": RedisTokenStore(settings.redis_url),
-        "limiter_backend": RedisLimiterBackend(settings.redis_url),
-    }
+    store = RedisTokenStore(settings.redis_url)
+    stack.push_async_callback(store.close)
+    limits = RedisLimiterBackend(settings.redis_url)
+    stack.push_async_callback(limits.close)
+    shared = {"token_store": store, "limiter_backend": limits}
+    _SHARED.set(shared)
+    return shared
 
 
 def wecom_client(settings: Settings, *, provider: bool = False, corp: bool = False,
