@@ -235,7 +235,10 @@ async def test_malformed_reply_is_a_decode_error_naming_the_endpoint(body: bytes
             await search(client)
     assert info.value.endpoint == SEARCH
     assert SEARCH in str(info.value)
-    assert fake.requests[SEARCH] == 1  # a malformed reply is not retried blindly
+    # A body that is not JSON at all (cut short, a proxy page) is a transient fault for a
+    # read and is retried; well-formed JSON of the wrong shape would only come again.
+    retries = 0 if body.startswith(b"{") else FAST.max_retries
+    assert fake.requests[SEARCH] == 1 + retries
 
 
 async def test_unknown_fields_are_accepted() -> None:

@@ -15,10 +15,18 @@ from types import TracebackType
 from typing import Any, ClassVar, Protocol, TypeVar
 
 import aiohttp
+import msgspec
 
 from ._codec import encode
 from ._endpoint import Endpoint
-from ._errors import APIError, HTTPStatusError, RequestTimeout, TransportError, WFAError
+from ._errors import (
+    APIError,
+    DecodeError,
+    HTTPStatusError,
+    RequestTimeout,
+    TransportError,
+    WFAError,
+)
 from ._limits import LimiterBackend, Limits, Quota
 from ._retry import RetryPolicy
 from ._tokens import MemoryTokenStore, Token, TokenManager, TokenStore
@@ -27,6 +35,8 @@ from ._transport import AiohttpTransport, RawResponse, Transport
 __all__ = ["BaseClient", "ClientStats", "TokenSource", "logger"]
 
 logger = logging.getLogger("wecom_feishu_async")
+# A library leaves output to the application: without its own logging set up, nothing prints.
+logger.addHandler(logging.NullHandler())
 
 T = TypeVar("T")
 C = TypeVar("C", bound="BaseClient")
@@ -172,6 +182,8 @@ class BaseClient:
                 error: WFAError = exc
             except (TransportError, HTTPStatusError) as exc:
                 error = exc
+            except _GarbledReply as exc:
+                error = exc.error
             retries += 1
             wait = self._retry.wait(error, retries, budget.elapsed(), endpoint.idempotent)
             if wait is None:
@@ -245,10 +257,52 @@ class BaseClient:
             raise
         except WFAError as exc:
             _log(endpoint, attempt, started, status=raw.status, code=type(exc).__name__)
+            garbled = _garbled(endpoint, raw, exc)
+            if garbled is not None:
+                raise _GarbledReply(garbled) from None
             raise
         gate.succeeded()
         _log(endpoint, attempt, started, status=raw.status, code=0)
         return result
+
+
+class _GarbledReply(Exception):
+    """Internal: the DecodeError of a reply that is no JSON at all, for the retry decision.
+
+    A body cut short, empty, or a proxy's page in place of JSON was spoilt on its way; the
+    same request may well get a whole reply (the policy retries it for idempotent
+    endpoints only). Well-formed JSON of the wrong shape is what the server means to say:
+    asking again would get the same, so that DecodeError is raised at once.
+    """
+
+    def __init__(self, error: DecodeError) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+def _garbled(endpoint: Endpoint[Any], raw: RawResponse, error: WFAError) -> DecodeError | None:
+    """The DecodeError to report if ``raw`` was spoilt in transit, else None.
+
+    Spoilt: a body that is no JSON at all, on HTTP 200 (where JSON is the only answer) or
+    on a 4xx that says it carries JSON (a vendor's error reply cut short: what it said is
+    unknown, so it is reported as undecodable rather than as a bare status). 5xx replies
+    stay ``HTTPStatusError``, retried as such.
+    """
+    if not isinstance(error, (DecodeError, HTTPStatusError)) or raw.status >= 500:
+        return None
+    if raw.status != 200:
+        kind = next((v for k, v in raw.headers.items() if k.lower() == "content-type"), "")
+        if "json" not in kind.lower():
+            return None
+    try:
+        msgspec.json.decode(raw.body)
+    except RecursionError:  # nested beyond reason: sent that way, not spoilt on its way
+        return None
+    except msgspec.DecodeError:
+        if isinstance(error, DecodeError):
+            return error
+        return DecodeError(endpoint.path, f"HTTP {raw.status} reply is not valid JSON")
+    return None
 
 
 class _Budget:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import backoff
 
 from ._errors import (
+    DecodeError,
     HTTPStatusError,
     RateLimitedError,
     ServerBusyError,
@@ -21,10 +22,16 @@ __all__ = ["RetryPolicy"]
 class RetryPolicy:
     """Bounded retries with exponential backoff and jitter.
 
+    Retried: connection failures and timeouts, HTTP 5xx and 429, the vendor's busy codes
+    and replies that are no JSON at all, for reads; rate-limit refusals (45009, 45033,
+    99991400), and failures that prove the request never reached the server, for writes
+    too. Never retried: a write once it may have reached the server, and every other error.
+
     Args:
         max_retries: retries after the first attempt (WeCom asks for at most 3 on -1).
-        max_time: seconds from the first attempt after which no retry starts; a wait
-            that would end past it gives up at once.
+        max_time: the deadline of a whole call in seconds, counted from its first send:
+            each attempt's timeout is clipped to what is left, and a retry whose wait
+            would end past it is not made (the last error is raised at once).
         base_delay: the first wait for transient faults; doubles on every retry.
         max_delay: the longest wait for transient faults.
         rate_limit_delay: the first wait after a rate-limit reply that gave no wait.
@@ -59,6 +66,11 @@ class RetryPolicy:
             if idempotent or not error.may_have_reached_server:
                 return self._expo(self.base_delay, self.max_delay, retry)
             return None
+        if isinstance(error, DecodeError):
+            # The client asks only about replies that are no JSON at all (cut short, empty,
+            # a proxy's page): spoilt in transit, so a read is worth repeating. A write was
+            # processed although its reply was lost: repeating it could act twice.
+            return self._expo(self.base_delay, self.max_delay, retry) if idempotent else None
         transient = isinstance(error, ServerBusyError) or (
             isinstance(error, HTTPStatusError) and (error.status >= 500 or error.status == 429)
         )

@@ -6,7 +6,8 @@
 Run it standalone with `python -m wecom_feishu_async.emulator`.
 """
 
-from ._faults import Fault, Faults
+from ._chaos import CHAOS_KINDS, ChaosKind
+from ._faults import Arrival, Fault, Faults, Injected
 from ._feishu_world import FeishuCredentials, FeishuWorld
 from ._model import App, Department, Member, SearchTruth
 from ._org import Org
@@ -15,7 +16,10 @@ from ._state import Credentials, ServerState, Stats
 from ._suite_world import Delivery, SuiteCredentials, SuiteWorld
 
 __all__ = [
+    "CHAOS_KINDS",
     "App",
+    "Arrival",
+    "ChaosKind",
     "Credentials",
     "Delivery",
     "Department",
@@ -24,6 +28,7 @@ __all__ = [
     "Faults",
     "FeishuCredentials",
     "FeishuWorld",
+    "Injected",
     "Member",
     "Org",
     "SearchTruth",

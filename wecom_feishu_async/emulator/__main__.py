@@ -14,12 +14,13 @@ import sys
 
 import msgspec
 
+from ._chaos import CHAOS_KINDS
 from ._server import Emulator
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m wecom_feishu_async.emulator",
+        prog=prog or "python -m wecom_feishu_async.emulator",
         description="Serve the local WeCom and Feishu emulator over a generated organisation.",
     )
     parser.add_argument("--host", default="127.0.0.1")
@@ -34,7 +35,36 @@ def _parser() -> argparse.ArgumentParser:
                         help="versions of the Feishu app the credentials name")
     parser.add_argument("--feishu-quota", type=_quota, default=(100, 60.0), metavar="CALLS/SECONDS",
                         help="quota of each Feishu application API per app (default 100/60)")
+    chaos = parser.add_argument_group(
+        "chaos", "inject a seeded mix of faults (token endpoints exempt unless --chaos-tokens)")
+    chaos.add_argument("--chaos", type=_probability, default=0.0, metavar="RATE",
+                       help="probability that a request gets a fault, e.g. 0.1")
+    chaos.add_argument("--chaos-seed", type=int, default=0, metavar="N")
+    chaos.add_argument("--chaos-kinds", type=_kinds, default=None, metavar="KIND,...",
+                       help=f"kinds to mix (default all): {','.join(CHAOS_KINDS)}")
+    chaos.add_argument("--chaos-tokens", action="store_true",
+                       help="give token endpoints faults too")
+    chaos.add_argument("--chaos-hold", type=float, default=35.0, metavar="SECONDS",
+                       help="how long a held reply waits (default 35, past a 30 s timeout)")
     return parser
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a probability within [0, 1], got {text!r}")
+    return value
+
+
+def _kinds(text: str) -> tuple[str, ...]:
+    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
+    unknown = [k for k in kinds if k not in CHAOS_KINDS]
+    if unknown or not kinds:
+        raise argparse.ArgumentTypeError(f"unknown chaos kinds: {', '.join(unknown) or text!r}")
+    return kinds
 
 
 def _quota(text: str) -> tuple[int, float]:
@@ -57,6 +87,9 @@ async def _serve(args: argparse.Namespace) -> None:
         feishu_versions=args.feishu_versions,
         feishu_quota=args.feishu_quota,
     )
+    if args.chaos:
+        emulator.faults.chaos(args.chaos, seed=args.chaos_seed, kinds=args.chaos_kinds,
+                              tokens=args.chaos_tokens, hold=args.chaos_hold)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -73,15 +106,30 @@ async def _serve(args: argparse.Namespace) -> None:
             "provider_secret": creds.provider_secret,
             "agentid": creds.agentid,
             "feishu": dataclasses.asdict(emulator.feishu.credentials),
+            # The same, as the environment variables `wfa` reads.
+            "env": {
+                "WFA_BASE_URL": emulator.url,
+                "WECOM_CORP_ID": creds.corp_id,
+                "WECOM_CORP_SECRET": creds.corp_secret,
+                "WECOM_PROVIDER_CORP_ID": creds.provider_corp_id,
+                "WECOM_PROVIDER_SECRET": creds.provider_secret,
+                "WECOM_AGENTID": str(creds.agentid),
+                "FEISHU_APP_ID": emulator.feishu.credentials.app_id,
+                "FEISHU_APP_SECRET": emulator.feishu.credentials.app_secret,
+            },
         }
+        if args.chaos:
+            line["chaos"] = {"rate": args.chaos, "seed": args.chaos_seed,
+                             "kinds": list(args.chaos_kinds or CHAOS_KINDS),
+                             "tokens": args.chaos_tokens}
         sys.stdout.write(msgspec.json.encode(line).decode() + "\n")
         sys.stdout.flush()
         await stop.wait()
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     """Run the emulator command; returns the exit status."""
-    args = _parser().parse_args(argv)
+    args = _parser(prog).parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(args))
     return 0

@@ -2,7 +2,8 @@
 
 Order per request: count it (requests, in flight) → latency → faults → token check →
 concurrency cap → quota → the route's handler. Errors raised anywhere become the vendor's error
-reply and are counted in `stats.errors`.
+reply and are counted in `stats.errors`. Faults that spoil only the reply (hold, reset,
+truncate) run the handler first: the request takes effect, as when a network loses a reply.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import asyncio
 import http
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from aiohttp import web
 
-from ._faults import Fault
+from ._faults import HANDLED_KINDS, Arrival, Fault
 from ._state import ServerState, TokenRecord
 
 # Vendor codes the pipeline itself answers with (both WeCom's; a Feishu route module will map
@@ -100,16 +102,58 @@ def _http_fault(status: int) -> web.Response:
     return web.Response(status=status, text=text, content_type="text/html")
 
 
+def _arrival(route: Route, request: web.Request, body: bytes) -> Arrival:
+    """The request as the fault plan sees it: credentials left out of its identity."""
+    secret = route.token.param if route.token is not None else None
+    query = sorted((k, v) for k, v in request.query.items() if k != secret)
+    identity = f"{request.method} {request.path}?{urlencode(query)}\n".encode() + body
+    department = request.query.get("department_id", "")
+    return Arrival(
+        route.path,
+        identity,
+        token_endpoint=route.issues_token is not None,
+        department=int(department) if department.isascii() and department.isdigit() else None,
+    )
+
+
+def _delete_department(state: ServerState, department: int | None) -> None:
+    """Delete a department mid-walk, as an admin might (never the root, 1)."""
+    if department is not None and department != 1 and department in state.org.department_by_id:
+        state.org.delete_department(department)
+
+
 async def _respond(
-    route: Route, state: ServerState, request: web.Request, admitted: bool
+    route: Route, state: ServerState, request: web.Request, admitted: bool, body: bytes
 ) -> web.StreamResponse:
-    fault = state.faults.pick(route.path, token_endpoint=route.issues_token is not None)
-    if fault is not None and fault.kind == "hold":
-        # The request takes effect; only its reply is late.
-        response = await _serve(route, state, request, admitted, None)
+    fault = None
+    if not state.faults.idle():
+        arrival = _arrival(route, request, body)
+        fault = state.faults.pick(arrival)
+        if fault is not None and fault.kind == "delete_department":
+            _delete_department(state, arrival.department)
+            fault = None
+    if fault is None or fault.kind not in HANDLED_KINDS:
+        return await _serve(route, state, request, admitted, fault)
+    # The request takes effect; only its reply is spoilt.
+    response = await _serve(route, state, request, admitted, None)
+    if fault.kind == "hold":
         await asyncio.sleep(fault.seconds)
         return response
-    return await _serve(route, state, request, admitted, fault)
+    if not isinstance(response, web.Response) or not isinstance(response.body, bytes):
+        return response
+    whole = response.body
+    kept = whole[: int(len(whole) * fault.keep)]
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    if fault.kind == "truncate":
+        return web.Response(status=response.status, headers=headers, body=kept)
+    # reset: announce the whole body, send part of it, then drop the connection.
+    partial = web.StreamResponse(status=response.status, headers=headers)
+    partial.content_length = len(whole)
+    await partial.prepare(request)
+    await partial.write(kept)
+    if request.transport is not None:
+        request.transport.abort()
+    return partial
 
 
 async def _serve(
@@ -120,7 +164,7 @@ async def _serve(
             if fault.kind == "http":
                 state.stats.http_errors[fault.code] += 1
                 return _http_fault(fault.code)
-            if fault.kind == "errcode":
+            if fault.kind in ("errcode", "burst"):
                 raise ApiError(fault.code)
             if route.token is not None:  # expire_token
                 value = route.token.read(request)
@@ -153,11 +197,12 @@ def make_handler(
         try:
             if route.issues_token is not None:
                 state.stats.token_requests[route.issues_token] += 1
+            body = await request.read()
             if route.observe is not None:
-                route.observe(await request.read(), state)
+                route.observe(body, state)
             if state.latency > 0:
                 await asyncio.sleep(state.latency)
-            return await _respond(route, state, request, admitted)
+            return await _respond(route, state, request, admitted, body)
         finally:
             state.leave(route.path, admitted)
 

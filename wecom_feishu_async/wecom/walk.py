@@ -67,6 +67,29 @@ def in_tree_order(departments: Iterable[D], path: str) -> list[D]:
     return out
 
 
+def _naming(error: BaseException, department: int) -> BaseException:
+    """``error`` of one department's member list, its message naming the department.
+
+    API errors say which department failed (one deleted mid-walk answers 60003), so that
+    a walk that stops is never mistaken for one that finished; others are left as they are.
+    """
+    if not isinstance(error, APIError):
+        return error
+    named = type(error)(
+        vendor=error.vendor,
+        endpoint=error.endpoint,
+        code=error.code,
+        message=f"department {department}: {error.msg}",
+        status=error.status,
+        request_id=error.request_id,
+        retry_after=error.retry_after,
+        troubleshooter=error.troubleshooter,
+    )
+    named.__cause__ = error
+    named.__suppress_context__ = True
+    return named
+
+
 @dataclass(frozen=True, slots=True)
 class WalkProgress:
     """Where a member walk stands.
@@ -173,7 +196,7 @@ async def _walk(
             elif skip and isinstance(error, APIError) and error.code in UNREADABLE_CODES:
                 state.skipped[department] = error
             elif fatal is None:
-                fatal = error
+                fatal = _naming(error, department)
         if fatal is not None:
             raise fatal
         state.notify()
