@@ -268,7 +268,8 @@ def test_demo_writes_the_ground_truth(tmp_path: Path, capsys: pytest.CaptureFixt
     assert status == 0, err
     summary = json.loads(out)
     assert [p["matches_ground_truth"] for p in summary["phases"]] == [True, True, True]
-    assert summary["tokens"] == {"access_token": 1, "provider_access_token": 1,
+    # One access token revoked on purpose (the demo's faults), refreshed once; the others kept.
+    assert summary["tokens"] == {"access_token": 2, "provider_access_token": 1,
                                  "tenant_access_token": 1}
     assert sum(summary["retries"].values()) > 0  # 5% of requests failed and were retried
     org = Org.generate(3, 300, 15)

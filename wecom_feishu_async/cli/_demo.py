@@ -22,6 +22,7 @@ from ..feishu import FeishuApp, FeishuClient
 from ..feishu.application import CONTACTS_RANGE_SUGGEST
 from ..wecom import WeComClient
 from ..wecom.contact import BATCH_SEARCH_PATH
+from ..wecom.directory import USER_LIST
 from ._commands import poll, range_counts, result_counts
 from ._sink import MemberSink
 from ._ui import Output
@@ -29,6 +30,7 @@ from ._ui import Output
 __all__ = ["add_demo"]
 
 FEISHU_QUOTA = 100  # the application APIs' 100 calls a minute, per app
+DEMO_FAULTS = ("busy", "http_error", "freq_burst", "concurrency_burst", "reset", "truncate")
 
 
 def add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser],
@@ -47,8 +49,9 @@ def add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser],
     demo.add_argument("--latency", type=float, default=0.02,
                       help="seconds the emulator takes per request (0.02)")
     demo.add_argument("--faults", type=float, default=0.0, metavar="RATE",
-                      help="share of requests answered HTTP 500/502/503 (e.g. 0.05); "
-                      "the client retries them")
+                      help="share of requests given a fault (busy codes, HTTP 5xx, rate-limit "
+                      "bursts, resets, truncated replies, revoked tokens), e.g. 0.05; the "
+                      "client rides them out")
     demo.add_argument("--feishu-window", type=float, default=3.0, metavar="SECONDS",
                       help="Feishu's 100-a-minute quota, compressed to 100 per SECONDS on "
                       "both sides so the demo stays short (3)")
@@ -82,9 +85,13 @@ async def _demo(args: argparse.Namespace, _settings: object, out: Output) -> int
                         latency=args.latency, feishu_versions=args.versions,
                         feishu_quota=(FEISHU_QUOTA, args.feishu_window))
     if args.faults:
-        emulator.faults.rate(args.faults, [Fault.http(500), Fault.http(502), Fault.http(503)],
-                             seed=args.seed)
-    retry = RetryPolicy(max_retries=5, base_delay=0.05, max_delay=1.0)
+        # The chaos a client should ride out within a short demo: no held replies (each costs
+        # a whole timeout), no departments deleted mid-walk (the ground truth would move), and
+        # one revoked token rather than a share of them (a call refreshes its token once).
+        emulator.faults.chaos(args.faults, seed=args.seed, kinds=DEMO_FAULTS)
+        emulator.faults.script(USER_LIST, [Fault.expire_token()])
+    # Short waits: the emulator's rate-limit bursts are a few requests long, not a minute.
+    retry = RetryPolicy(max_retries=5, base_delay=0.05, max_delay=1.0, rate_limit_delay=0.1)
     async with emulator:
         creds = emulator.credentials
         feishu = emulator.feishu.credentials
