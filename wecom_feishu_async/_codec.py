@@ -8,6 +8,10 @@ import msgspec
 
 T = TypeVar("T")
 
+# What decoding untrusted bytes may raise: msgspec gives up on JSON nested past its limit
+# with RecursionError rather than DecodeError.
+DECODE_ERRORS: tuple[type[Exception], ...] = (msgspec.DecodeError, RecursionError)
+
 _encoder = msgspec.json.Encoder()
 _decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
 

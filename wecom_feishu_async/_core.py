@@ -17,10 +17,12 @@ from typing import Any, ClassVar, Protocol, TypeVar
 import aiohttp
 import msgspec
 
-from ._codec import encode
+from . import _validate as check
+from ._codec import DECODE_ERRORS, encode
 from ._endpoint import Endpoint
 from ._errors import (
     APIError,
+    ConfigurationError,
     DecodeError,
     HTTPStatusError,
     RequestTimeout,
@@ -103,6 +105,13 @@ class BaseClient:
         transport: Transport | None,
         limiter_backend: LimiterBackend | None = None,
     ) -> None:
+        if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+            raise ConfigurationError(f"base_url must be an http(s) URL, got {base_url!r}")
+        check.setting("pool_size", pool_size, low=1, integral=True)
+        check.setting("timeout", timeout, low=0, above=True)
+        check.setting("token_margin", token_margin, low=0)
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise ConfigurationError(f"retry must be a RetryPolicy, got {retry!r}")
         self._transport: Transport = transport or AiohttpTransport(
             base_url, session=session, pool_size=pool_size, timeout=timeout
         )
@@ -298,7 +307,7 @@ def _garbled(endpoint: Endpoint[Any], raw: RawResponse, error: WFAError) -> Deco
         msgspec.json.decode(raw.body)
     except RecursionError:  # nested beyond reason: sent that way, not spoilt on its way
         return None
-    except msgspec.DecodeError:
+    except DECODE_ERRORS:
         if isinstance(error, DecodeError):
             return error
         return DecodeError(endpoint.path, f"HTTP {raw.status} reply is not valid JSON")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from ._errors import InputError
+from ._errors import ConfigurationError, InputError
 
 __all__ = ["AuthorizedCorp", "CorpApp", "Provider", "SuiteApp", "SuiteTicket", "secret_digest"]
 
@@ -17,7 +18,7 @@ def secret_digest(secret: str) -> str:
 
 
 def _require(field_name: str, value: object) -> None:
-    if not isinstance(value, str) or not value:
+    if not isinstance(value, str) or not value.strip():
         raise InputError(field_name, "must be a non-empty string")
 
 
@@ -78,10 +79,20 @@ class SuiteApp:
             _require("suite_ticket", self.suite_ticket)
 
     async def ticket(self) -> str:
-        """The suite ticket to use now."""
+        """The suite ticket to use now.
+
+        Raises:
+            ConfigurationError: the callable is not async or gave no ticket.
+        """
         ticket = self.suite_ticket
-        value = ticket if isinstance(ticket, str) else await ticket()
-        _require("suite_ticket", value)
+        if isinstance(ticket, str):
+            return ticket
+        value: object = ticket()
+        if not inspect.isawaitable(value):
+            raise ConfigurationError("suite_ticket must be a str or an async callable")
+        value = await value
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigurationError("the suite_ticket callable gave no ticket")
         return value
 
     @property

@@ -34,8 +34,10 @@ class Endpoint(Generic[T]):
     path: str
     response: type[T]
     auth: str | None
-    params: Mapping[str, str] = field(default_factory=dict)
-    body: object = None
+    # Token requests carry secrets in their parameters or body: kept out of the repr, which
+    # tracebacks, debuggers and error trackers show.
+    params: Mapping[str, str] = field(default_factory=dict, repr=False)
+    body: object = field(default=None, repr=False)
     scope: str = ""
     bucket: str = ""
     idempotent: bool = True

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from aiolimiter import AsyncLimiter
 
+from . import _validate as check
 from ._errors import ConfigurationError
 
 __all__ = ["LimiterBackend", "Limits", "LocalLimiterBackend", "Quota", "RateLimiter"]
@@ -35,11 +36,12 @@ class Quota:
     slack: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.limit < 1 or self.period <= 0 or self.slack < 0:
-            raise ConfigurationError(
-                f"quota needs limit >= 1, period > 0 and slack >= 0, got {self}"
-            )
-        if self.burst is not None and not 1 <= self.burst <= self.limit:
+        check.setting("quota limit", self.limit, low=1, integral=True)
+        check.setting("quota period", self.period, low=0, above=True)
+        check.setting("quota slack", self.slack, low=0)
+        if self.burst is not None and (
+            check.setting("quota burst", self.burst, low=1, integral=True) > self.limit
+        ):
             raise ConfigurationError(f"quota burst must be within 1..limit, got {self}")
 
     def limiter(self) -> AsyncLimiter:
@@ -127,6 +129,12 @@ class _Gate:
                 self._admit()
 
 
+def _quotas(name: str, quotas: object) -> tuple[Quota, ...]:
+    if not isinstance(quotas, (list, tuple)) or not all(isinstance(q, Quota) for q in quotas):
+        raise ConfigurationError(f"{name} must be a list of Quota, got {quotas!r}")
+    return tuple(quotas)
+
+
 class Limits:
     """Per-bucket quotas and concurrency caps, created on first use of a bucket.
 
@@ -142,10 +150,11 @@ class Limits:
         max_in_flight: int = 64,
         backend: LimiterBackend | None = None,
     ) -> None:
-        if max_in_flight < 1:
-            raise ConfigurationError("max_in_flight must be at least 1")
-        self._default = tuple(default)
-        self._overrides = {k: tuple(v) for k, v in (overrides or {}).items()}
+        check.setting("max_in_flight", max_in_flight, low=1, integral=True)
+        self._default = _quotas("quotas", default)
+        self._overrides = {
+            k: _quotas(f"endpoint_quotas[{k!r}]", v) for k, v in (overrides or {}).items()
+        }
         self._max_in_flight = max_in_flight
         self.backend: LimiterBackend = backend or LocalLimiterBackend()
         self._limiters: dict[tuple[str, str], tuple[RateLimiter, ...]] = {}

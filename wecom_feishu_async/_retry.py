@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 import backoff
 
+from . import _validate as check
 from ._errors import (
+    ConfigurationError,
     DecodeError,
     HTTPStatusError,
     RateLimitedError,
@@ -46,6 +48,14 @@ class RetryPolicy:
     rate_limit_delay: float = 2.0
     max_retry_after: float = 60.0
     jitter: bool = True
+
+    def __post_init__(self) -> None:
+        check.setting("max_retries", self.max_retries, low=0, integral=True)
+        check.setting("max_time", self.max_time, low=0, above=True, infinite=True)
+        for name in ("base_delay", "max_delay", "rate_limit_delay", "max_retry_after"):
+            check.setting(name, getattr(self, name), low=0)
+        if not isinstance(self.jitter, bool):
+            raise ConfigurationError(f"jitter must be True or False, got {self.jitter!r}")
 
     def wait(self, error: WFAError, retry: int, elapsed: float, idempotent: bool) -> float | None:
         """Seconds to wait before retry number ``retry`` (from 1), or None to give up."""

@@ -191,6 +191,14 @@ class ServerState:
         if admitted:
             self._admitted[path] -= 1
 
+    def issued_secrets(self) -> list[str]:
+        """The credentials' secrets and every token issued so far, alive or not.
+
+        For tests that check no secret reaches a log, a repr or an error message.
+        """
+        return [self.credentials.corp_secret, self.credentials.provider_secret,
+                *self.tokens.values()]
+
     def quota_for(self, path: str) -> tuple[int, float]:
         """The (limit, window seconds) quota of a path."""
         return self.path_quotas.get(path, (self.quota_per_minute, self.quota_window))

@@ -84,7 +84,7 @@ class FeishuStoreApp:
             if not inspect.isawaitable(value):
                 raise ConfigurationError("app_ticket must be a str or an async callable")
             ticket = await value
-        if not isinstance(ticket, str) or not ticket:
+        if not isinstance(ticket, str) or not ticket.strip():
             raise ConfigurationError("the app_ticket callable gave no ticket")
         return ticket
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 import aiohttp
-import msgspec
 
-from .._codec import decoder_for
+from .._codec import DECODE_ERRORS, decoder_for
 from .._core import BaseClient, TokenSource
 from .._endpoint import Endpoint
 from .._errors import (
@@ -86,9 +86,11 @@ def _header(raw: RawResponse, name: str) -> str | None:
 
 def _seconds(value: str | None) -> float | None:
     try:
-        return None if value is None else max(float(value), 0.0)
+        seconds = None if value is None else float(value)
     except ValueError:
         return None
+    # A wait that is no finite number is no wait at all (a nan wait would never end).
+    return None if seconds is None or not math.isfinite(seconds) else max(seconds, 0.0)
 
 
 def decipher(endpoint: Endpoint[T], raw: RawResponse) -> T:
@@ -102,7 +104,7 @@ def decipher(endpoint: Endpoint[T], raw: RawResponse) -> T:
     if raw.status == 200:
         try:
             reply = decoder_for(endpoint.response).decode(raw.body)
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             reason = str(exc)
         else:
             if not isinstance(reply, FeishuReply):
@@ -111,7 +113,7 @@ def decipher(endpoint: Endpoint[T], raw: RawResponse) -> T:
                 return reply
     try:
         envelope: ErrorReply | None = decoder_for(ErrorReply).decode(raw.body)
-    except msgspec.DecodeError:
+    except DECODE_ERRORS:
         envelope = None
     if envelope is not None and envelope.code:
         raise _api_error(path, raw, envelope)

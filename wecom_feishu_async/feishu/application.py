@@ -219,10 +219,9 @@ class ApplicationAPI:
         if version_ids is None:
             listing = self.app_versions(app, lang=lang)
             ids = [version.version_id async for version in listing]
-        elif isinstance(version_ids, (str, bytes)):
-            raise InputError("version_ids", "must be an iterable of ids, not a single string")
         else:
-            ids = [check.text(f"version_ids[{i}]", v) for i, v in enumerate(version_ids)]
+            given = check.items("version_ids", version_ids)
+            ids = [check.text(f"version_ids[{i}]", v) for i, v in enumerate(given)]
         unique = list(dict.fromkeys(ids))
         ranges = await map_concurrent(self._suggester(app, params), unique, limit=concurrency)
         return dict(zip(unique, ranges, strict=True))

@@ -7,7 +7,7 @@ Every reply is ``{code, msg, data}``; ``FeishuResponse[D]`` is that envelope aro
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 
@@ -30,10 +30,14 @@ __all__ = [
     "FeishuReply",
     "FeishuResponse",
     "TenantAccessTokenReply",
+    "TokenLifetime",
     "VisibleList",
 ]
 
 D = TypeVar("D")
+
+TokenLifetime = Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
+"""Seconds a token lives (at most 7200); anything outside 0..2**31-1 is malformed."""
 
 
 class FeishuReply(msgspec.Struct, kw_only=True):
@@ -85,7 +89,7 @@ class TenantAccessTokenReply(FeishuReply, kw_only=True):
     """``auth/v3/tenant_access_token[/internal]``; ``expire`` is the remaining lifetime."""
 
     tenant_access_token: str
-    expire: int = 7200
+    expire: TokenLifetime = 7200
 
     def __repr__(self) -> str:
         return f"TenantAccessTokenReply(tenant_access_token=***, expire={self.expire})"
@@ -95,7 +99,7 @@ class AppAccessTokenReply(FeishuReply, kw_only=True):
     """``auth/v3/app_access_token`` (store apps)."""
 
     app_access_token: str
-    expire: int = 7200
+    expire: TokenLifetime = 7200
 
     def __repr__(self) -> str:
         return f"AppAccessTokenReply(app_access_token=***, expire={self.expire})"

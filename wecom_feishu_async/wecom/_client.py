@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import aiohttp
-import msgspec
 
-from .._codec import decoder_for
+from .._codec import DECODE_ERRORS, decoder_for
 from .._core import BaseClient, TokenSource
 from .._credentials import AuthorizedCorp, CorpApp, Provider, SuiteApp
 from .._endpoint import Endpoint
@@ -114,11 +113,11 @@ def decipher(endpoint: Endpoint[T], raw: RawResponse) -> T:
         raise HTTPStatusError(path, raw.status, excerpt)
     try:
         reply = decoder_for(endpoint.response).decode(raw.body)
-    except msgspec.DecodeError as exc:
+    except DECODE_ERRORS as exc:
         # A failure reply lacks the success fields; read just the envelope to tell.
         try:
             envelope = decoder_for(WeComReply).decode(raw.body)
-        except msgspec.DecodeError:
+        except DECODE_ERRORS:
             raise DecodeError(path, str(exc)) from None
         if envelope.errcode:
             raise _api_error(path, envelope.errcode, envelope.errmsg) from None

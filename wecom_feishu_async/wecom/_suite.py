@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from .._credentials import AuthorizedCorp, SuiteApp
 from .._endpoint import Endpoint
-from .models import WeComReply
+from .models import TokenLifetime, WeComReply
 
 if TYPE_CHECKING:
     from .._core import BaseClient
@@ -17,7 +17,7 @@ class SuiteTokenReply(WeComReply):
     """``POST /cgi-bin/service/get_suite_token`` (errcode only on failure)."""
 
     suite_access_token: str
-    expires_in: int = 7200
+    expires_in: TokenLifetime = 7200
 
     def __repr__(self) -> str:
         return f"SuiteTokenReply(suite_access_token=***, expires_in={self.expires_in})"
@@ -27,7 +27,7 @@ class CorpTokenReply(WeComReply):
     """``POST /cgi-bin/service/get_corp_token`` (errcode only on failure)."""
 
     access_token: str
-    expires_in: int = 7200
+    expires_in: TokenLifetime = 7200
 
     def __repr__(self) -> str:
         return f"CorpTokenReply(access_token=***, expires_in={self.expires_in})"

@@ -99,10 +99,12 @@ class SearchQuery:
 
 
 def _as_query(value: str | SearchQuery, prefix: str) -> SearchQuery:
+    """``value`` as a validated query; its fields are named after ``prefix``."""
     if isinstance(value, str):
         value = SearchQuery(value)
     elif not isinstance(value, SearchQuery):
-        raise InputError(prefix.rstrip("."), f"must be a str or SearchQuery, got {value!r}")
+        field = prefix.rstrip(".") or "query"
+        raise InputError(field, f"must be a str or SearchQuery, got {type(value).__name__}")
     return value.validated(prefix)
 
 
@@ -204,9 +206,8 @@ class ContactAPI:
         """
         corp = _check_common(auth_corpid, agentid)
         check.integer("concurrency", concurrency, low=1)
-        if isinstance(queries, (str, bytes)):
-            raise InputError("queries", "must be an iterable of queries, not a single string")
-        validated = [_as_query(q, f"queries[{i}].") for i, q in enumerate(queries)]
+        given = check.items("queries", queries)
+        validated = [_as_query(q, f"queries[{i}].") for i, q in enumerate(given)]
         results = [QueryResult() for _ in validated]
         cursors = [Cursor(q.cursor) for q in validated]
         pending = list(range(len(validated)))
@@ -284,5 +285,5 @@ def _align(words: Sequence[str], items: Sequence[BatchSearchItem]) -> list[Batch
 
 
 def _check_common(auth_corpid: object, agentid: object) -> str:
-    check.integer("agentid", agentid, low=0)
+    check.integer("agentid", agentid, low=0, high=check.INT32_MAX)
     return check.text("auth_corpid", auth_corpid)

@@ -48,7 +48,7 @@ USER_SIMPLELIST = "/cgi-bin/user/simplelist"
 USER_GET = "/cgi-bin/user/get"
 USER_LIST_ID = "/cgi-bin/user/list_id"
 
-DEPARTMENT_ID_MAX = 2**31 - 1  # department ids are int32
+DEPARTMENT_ID_MAX = check.INT32_MAX  # department ids are int32
 USERID_MAX_BYTES = 64
 LIST_ID_LIMIT_MAX = 10_000
 
@@ -202,7 +202,7 @@ class DirectoryAPI:
         Raises: as ``list_departments``; ``DecodeError`` if the parent links form a cycle.
         """
         _department_id(department_id)
-        if simple:
+        if check.flag("simple", simple):
             return in_tree_order(await self.list_department_ids(department_id),
                                  DEPARTMENT_SIMPLELIST)
         return in_tree_order(await self.list_departments(department_id), DEPARTMENT_LIST)
@@ -267,7 +267,8 @@ class DirectoryAPI:
         check.integer("concurrency", concurrency, low=1)
         if on_unreadable not in ("raise", "skip"):
             raise InputError("on_unreadable", f'must be "raise" or "skip", got {on_unreadable!r}')
-        if simple:
+        check.callback("on_progress", on_progress)
+        if check.flag("simple", simple):
             return self._walk(top, USER_SIMPLELIST, self.list_simple_members, concurrency,
                               on_unreadable, on_progress)
         return self._walk(top, USER_LIST, self.list_members, concurrency, on_unreadable,

@@ -78,7 +78,7 @@ class TemplateMessage:
     member_auth_mode: bool = False
 
     def __post_init__(self) -> None:
-        check.integer("agentid", self.agentid, low=1)
+        check.integer("agentid", self.agentid, low=1, high=check.INT32_MAX)
         if len(check.text("template_id", self.template_id).encode()) > 64:
             raise InputError("template_id", "must be at most 64 bytes")
         if not isinstance(self.content, Mapping) or not 1 <= len(self.content) <= 5:
@@ -93,7 +93,10 @@ class TemplateMessage:
             if not url.startswith(("http://", "https://")) or len(url.encode()) > 2048:
                 raise InputError("url", "must start with http:// or https:// (<= 2048 bytes)")
         if self.miniprogram is not None:
+            if not isinstance(self.miniprogram, MiniProgramLink):
+                raise InputError("miniprogram", "must be a MiniProgramLink")
             check.text("miniprogram.appid", self.miniprogram.appid)
+            check.string("miniprogram.pagepath", self.miniprogram.pagepath)
         for name, ids, most in (
             ("touser", self.touser, MAX_USERS),
             ("toparty", self.toparty, MAX_PARTIES),
@@ -101,6 +104,8 @@ class TemplateMessage:
             ("selected_tickets", self.selected_tickets, MAX_TICKETS),
         ):
             _ids(name, ids, most)
+        for name in ("only_unauth", "enable_id_trans", "member_auth_mode"):
+            check.flag(name, getattr(self, name))
         if self.only_unauth and not self.selected_tickets:
             raise InputError("only_unauth", "only works together with selected_tickets")
         if self.member_auth_mode:
@@ -149,7 +154,9 @@ def _ids(name: str, ids: object, most: int) -> None:
     if len(ids) > most:
         raise InputError(name, f"must hold at most {most} items, got {len(ids)}")
     for i, value in enumerate(ids):
-        check.text(f"{name}[{i}]", value)
+        # Recipients travel joined by "|": one containing it would address others.
+        if "|" in check.text(f"{name}[{i}]", value):
+            raise InputError(f"{name}[{i}]", 'must not contain "|"')
 
 
 class MessageSendReply(WeComReply):

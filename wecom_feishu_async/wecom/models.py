@@ -7,6 +7,7 @@ withheld fields, or carry fields added later, still decode.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Annotated
 
 import msgspec
 
@@ -37,11 +38,16 @@ __all__ = [
     "SimpleMember",
     "SimpleMemberList",
     "TextValue",
+    "TokenLifetime",
     "UserIds",
     "WeComReply",
     "WebValue",
     "WechatChannels",
 ]
+
+
+TokenLifetime = Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
+"""Seconds a token lives (7200 as documented); anything outside 0..2**31-1 is malformed."""
 
 
 class WeComReply(msgspec.Struct, kw_only=True):
@@ -55,7 +61,7 @@ class AccessTokenReply(WeComReply):
     """``GET /cgi-bin/gettoken``."""
 
     access_token: str
-    expires_in: int = 7200
+    expires_in: TokenLifetime = 7200
 
     def __repr__(self) -> str:
         return f"AccessTokenReply(access_token=***, expires_in={self.expires_in})"
@@ -65,7 +71,7 @@ class ProviderTokenReply(WeComReply):
     """``POST /cgi-bin/service/get_provider_token`` (no errcode on success)."""
 
     provider_access_token: str
-    expires_in: int = 7200
+    expires_in: TokenLifetime = 7200
 
     def __repr__(self) -> str:
         return f"ProviderTokenReply(provider_access_token=***, expires_in={self.expires_in})"

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -67,7 +67,8 @@ class PickerOptions:
     selected_tickets: Sequence[str] = field(default=())
 
     def __post_init__(self) -> None:
-        check.integer("from_department_id", self.from_department_id, low=-1)
+        check.integer("from_department_id", self.from_department_id, low=-1,
+                      high=check.INT32_MAX)
         if self.mode not in ("single", "multi"):
             raise InputError("mode", f'must be "single" or "multi", got {self.mode!r}')
         context = check.integer(
@@ -116,6 +117,8 @@ class PickerOptions:
     @classmethod
     def from_js(cls, options: Mapping[str, object]) -> PickerOptions:
         """Options from the camelCase object the JS call takes."""
+        if not isinstance(options, Mapping):
+            raise InputError("options", f"must be a mapping, got {type(options).__name__}")
         return cls(
             from_department_id=options.get("fromDepartmentId"),  # type: ignore[arg-type]
             mode=options.get("mode"),  # type: ignore[arg-type]
@@ -133,17 +136,24 @@ def _ids(name: str, values: object, most: int) -> tuple[str, ...]:
     return tuple(check.text(f"{name}[{i}]", v) for i, v in enumerate(values))
 
 
+# What a well-formed result holds; anything else is a DecodeError naming the key.
+_NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
+_Count = Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
+# A lifetime of more than a year is no ticket lifetime (and would not fit a timestamp).
+_Lifetime = Annotated[int, msgspec.Meta(gt=0, le=366 * 24 * 3600)]
+
+
 class PickedUser(msgspec.Struct, frozen=True):
     """A picked user inside the app's visible range."""
 
-    open_user_id: str = msgspec.field(name="openUserId")
+    open_user_id: _NonEmpty = msgspec.field(name="openUserId")
 
 
 class _SelectResult(msgspec.Struct, frozen=True):
     # Field names are the front end's camelCase keys.
-    selectedTicket: str
-    selectedUserCount: int
-    expiresIn: int | None = None  # absent: the documented default of 7 days
+    selectedTicket: _NonEmpty
+    selectedUserCount: _Count
+    expiresIn: _Lifetime | None = None  # absent: the documented default of 7 days
     userList: list[PickedUser] = msgspec.field(default_factory=list)
 
 
@@ -228,14 +238,14 @@ def decode_picker_result(
             reply = msgspec.convert(payload, _PickerReply)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise DecodeError(JS_API, str(exc)) from None
+    except RecursionError:
+        raise DecodeError(JS_API, "nested too deeply") from None
     if reply.err_msg != OK:
         raise _FAILURES.get(reply.err_msg, PickerError)(reply.err_msg)
     if reply.result is None:
         raise DecodeError(JS_API, "err_msg is ok but there is no result")
     found = reply.result
     expires_in = PICKER_TICKET_LIFETIME if found.expiresIn is None else found.expiresIn
-    if expires_in <= 0 or found.selectedUserCount < 0 or not found.selectedTicket:
-        raise DecodeError(JS_API, "empty ticket, negative count or non-positive lifetime")
     return PickerResult(
         selected_ticket=found.selectedTicket,
         expires_in=expires_in,
