@@ -189,10 +189,8 @@ class BaseClient:
                     await self.reject_token(source, token)
                     continue
                 error: WFAError = exc
-            except (TransportError, HTTPStatusError) as exc:
+            except (TransportError, HTTPStatusError, DecodeError) as exc:
                 error = exc
-            except _GarbledReply as exc:
-                error = exc.error
             retries += 1
             wait = self._retry.wait(error, retries, budget.elapsed(), endpoint.idempotent)
             if wait is None:
@@ -267,31 +265,19 @@ class BaseClient:
         except WFAError as exc:
             _log(endpoint, attempt, started, status=raw.status, code=type(exc).__name__)
             garbled = _garbled(endpoint, raw, exc)
-            if garbled is not None:
-                raise _GarbledReply(garbled) from None
+            if garbled is not None and garbled is not exc:
+                raise garbled from None
             raise
         gate.succeeded()
         _log(endpoint, attempt, started, status=raw.status, code=0)
         return result
 
 
-class _GarbledReply(Exception):
-    """Internal: the DecodeError of a reply that is no JSON at all, for the retry decision.
-
-    A body cut short, empty, or a proxy's page in place of JSON was spoilt on its way; the
-    same request may well get a whole reply (the policy retries it for idempotent
-    endpoints only). Well-formed JSON of the wrong shape is what the server means to say:
-    asking again would get the same, so that DecodeError is raised at once.
-    """
-
-    def __init__(self, error: DecodeError) -> None:
-        super().__init__(error)
-        self.error = error
-
-
 def _garbled(endpoint: Endpoint[Any], raw: RawResponse, error: WFAError) -> DecodeError | None:
-    """The DecodeError to report if ``raw`` was spoilt in transit, else None.
+    """The DecodeError (``garbled``) to report if ``raw`` was spoilt in transit, else None.
 
+    The retry policy repeats a garbled reply to a read (the same request may well get a
+    whole reply) but never a write, which was processed although its reply was lost.
     Spoilt: a body that is no JSON at all, on HTTP 200 (where JSON is the only answer) or
     on a 4xx that says it carries JSON (a vendor's error reply cut short: what it said is
     unknown, so it is reported as undecodable rather than as a bare status). 5xx replies
@@ -309,8 +295,10 @@ def _garbled(endpoint: Endpoint[Any], raw: RawResponse, error: WFAError) -> Deco
         return None
     except DECODE_ERRORS:
         if isinstance(error, DecodeError):
+            error.garbled = True
             return error
-        return DecodeError(endpoint.path, f"HTTP {raw.status} reply is not valid JSON")
+        return DecodeError(endpoint.path, f"HTTP {raw.status} reply is not valid JSON",
+                           garbled=True)
     return None
 
 

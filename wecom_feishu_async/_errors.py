@@ -100,11 +100,17 @@ class HTTPStatusError(WFAError):
 
 
 class DecodeError(WFAError):
-    """The response body could not be decoded as the endpoint's documented type."""
+    """The response body could not be decoded as the endpoint's documented type.
 
-    def __init__(self, endpoint: str, reason: str) -> None:
+    ``garbled``: the body was no JSON at all (cut short, empty, a proxy's page), so it was
+    spoilt on its way and asking again may get a whole reply; well-formed JSON of the wrong
+    shape is not garbled (asking again would get the same).
+    """
+
+    def __init__(self, endpoint: str, reason: str, *, garbled: bool = False) -> None:
         self.endpoint = endpoint
         self.reason = reason
+        self.garbled = garbled
         super().__init__(f"{endpoint}: unexpected response: {reason}")
 
 

@@ -77,10 +77,13 @@ class RetryPolicy:
                 return self._expo(self.base_delay, self.max_delay, retry)
             return None
         if isinstance(error, DecodeError):
-            # The client asks only about replies that are no JSON at all (cut short, empty,
-            # a proxy's page): spoilt in transit, so a read is worth repeating. A write was
-            # processed although its reply was lost: repeating it could act twice.
-            return self._expo(self.base_delay, self.max_delay, retry) if idempotent else None
+            # Only a reply that is no JSON at all (cut short, empty, a proxy's page) was
+            # spoilt in transit, so a read is worth repeating. A write was processed although
+            # its reply was lost: repeating it could act twice. Well-formed JSON of the wrong
+            # shape would only come again.
+            if error.garbled and idempotent:
+                return self._expo(self.base_delay, self.max_delay, retry)
+            return None
         transient = isinstance(error, ServerBusyError) or (
             isinstance(error, HTTPStatusError) and (error.status >= 500 or error.status == 429)
         )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Iterator
+from collections.abc import Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
@@ -47,11 +47,8 @@ class EmulatorThread:
                                         daemon=True)
         self.emulator = Emulator(**options)
 
-    def _run(self, coroutine: Awaitable[T]) -> T:
-        async def wrapped() -> T:
-            return await coroutine
-
-        return asyncio.run_coroutine_threadsafe(wrapped(), self._loop).result(timeout=30)
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=30)
 
     def start(self) -> Emulator:
         """Start serving; the emulator, with its URL known."""

@@ -15,21 +15,21 @@ from ._config import Settings
 
 __all__ = ["feishu_client", "shared_state", "wecom_client"]
 
-# The Redis store and limiter of the running command, closed when it ends.
-_SHARED: ContextVar[dict[str, Any] | None] = ContextVar("wfa_shared", default=None)
-_STACK: ContextVar[contextlib.AsyncExitStack | None] = ContextVar("wfa_stack", default=None)
+# The running command's exit stack, and the Redis store and limiter made in it (once).
+_SCOPE: ContextVar[tuple[contextlib.AsyncExitStack, dict[str, Any]] | None] = ContextVar(
+    "wfa_scope", default=None
+)
 
 
 @contextlib.asynccontextmanager
 async def shared_state() -> AsyncIterator[None]:
     """The scope of one command: Redis connections made within are closed at its end."""
     async with contextlib.AsyncExitStack() as stack:
-        token = _STACK.set(stack)
+        token = _SCOPE.set((stack, {}))
         try:
             yield
         finally:
-            _STACK.reset(token)
-            _SHARED.set(None)
+            _SCOPE.reset(token)
 
 
 def _need(settings: Settings, *names: str) -> None:
@@ -43,12 +43,12 @@ def _shared(settings: Settings) -> dict[str, Any]:
     """Token store and limiter backend in Redis, when ``redis_url`` is set."""
     if not settings.redis_url:
         return {}
-    cached = _SHARED.get()
-    if cached is not None:
-        return cached
-    stack = _STACK.get()
-    if stack is None:
+    scope = _SCOPE.get()
+    if scope is None:
         raise ConfigurationError("Redis settings are usable only inside a command")
+    stack, shared = scope
+    if shared:
+        return shared
     try:
         from ..redis import RedisLimiterBackend, RedisTokenStore
     except ImportError as exc:
@@ -59,8 +59,7 @@ def _shared(settings: Settings) -> dict[str, Any]:
     stack.push_async_callback(store.close)
     limits = RedisLimiterBackend(settings.redis_url)
     stack.push_async_callback(limits.close)
-    shared = {"token_store": store, "limiter_backend": limits}
-    _SHARED.set(shared)
+    shared.update(token_store=store, limiter_backend=limits)
     return shared
 
 

@@ -137,7 +137,7 @@ async def _search(args: argparse.Namespace, settings: Settings, out: Output) -> 
 def _print_results(out: Output, words: list[str], results: list[QueryResult]) -> None:
     if out.json:
         for word, result in zip(words, results, strict=True):
-            out.line({"query_word": word, **msgspec.to_builtins(result)})
+            out.emit({"query_word": word, **msgspec.to_builtins(result)})
     else:
         out.table("", _RESULT_HEADER, _result_rows(words, results))
 
@@ -217,7 +217,7 @@ async def _departments(args: argparse.Namespace, settings: Settings, out: Output
     async with wecom_client(settings, corp=True) as client:
         tree = await client.directory.walk_departments(args.department)
     if out.json:
-        out.document(msgspec.to_builtins(tree))
+        out.emit(msgspec.to_builtins(tree))
     else:
         out.table("", ("id", "name", "parentid", "order"),
                   [[d.id, d.name, d.parentid, d.order] for d in tree])
@@ -232,7 +232,7 @@ async def _versions(args: argparse.Namespace, settings: Settings, out: Output) -
         versions = [v async for v in client.application.app_versions(args.app_id,
                                                                       lang=args.lang)]
     if out.json:
-        out.document(msgspec.to_builtins(versions))
+        out.emit(msgspec.to_builtins(versions))
     else:
         out.table("", ("version_id", "version", "status", "create_time", "app_name"),
                   [[v.version_id, v.version, v.status, v.create_time, v.app_name]
@@ -259,7 +259,7 @@ async def _contacts_range(args: argparse.Namespace, settings: Settings, out: Out
             ranges = await application.contacts_range_suggest_all(
                 args.app_id, concurrency=args.concurrency)
     if out.json:
-        out.document(msgspec.to_builtins(ranges))
+        out.emit(msgspec.to_builtins(ranges))
     else:
         out.table("", ("version_id", "scope", "members", "departments", "groups"),
                   [[v, *range_counts(r)] for v, r in ranges.items()])

@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 
+from .._core import BaseClient
 from .._credentials import CorpApp, Provider
 from .._errors import InputError
 from .._limits import Quota
@@ -25,7 +26,7 @@ from ..wecom.contact import BATCH_SEARCH_PATH
 from ..wecom.directory import USER_LIST
 from ._commands import poll, range_counts, result_counts
 from ._sink import MemberSink
-from ._ui import Output
+from ._ui import Bar, Output
 
 __all__ = ["add_demo"]
 
@@ -117,7 +118,7 @@ async def _demo(args: argparse.Namespace, _settings: object, out: Output) -> int
 
 
 async def _search(emulator: Emulator, client: WeComClient, args: argparse.Namespace,
-                  bar: Any) -> _Phase:
+                  bar: Bar) -> _Phase:
     phase = _Phase("batch search")
     corp = emulator.credentials.corp_id
     words = emulator.org.sample_words(args.queries, seed=args.seed)
@@ -139,7 +140,7 @@ async def _search(emulator: Emulator, client: WeComClient, args: argparse.Namesp
 
 
 async def _walk(emulator: Emulator, client: WeComClient, args: argparse.Namespace,
-                bar: Any) -> _Phase:
+                bar: Bar) -> _Phase:
     phase = _Phase("walk members")
     path = Path(args.out)
     began = time.perf_counter()
@@ -161,7 +162,7 @@ async def _walk(emulator: Emulator, client: WeComClient, args: argparse.Namespac
     return phase
 
 
-async def _ranges(emulator: Emulator, client: FeishuClient, bar: Any) -> _Phase:
+async def _ranges(emulator: Emulator, client: FeishuClient, bar: Bar) -> _Phase:
     phase = _Phase("feishu contacts ranges")
     app_id = emulator.feishu.credentials.app_id
     began = time.perf_counter()
@@ -179,7 +180,7 @@ async def _ranges(emulator: Emulator, client: FeishuClient, bar: Any) -> _Phase:
     return phase
 
 
-def _summary(out: Output, phases: Sequence[_Phase], clients: list[Any], wall: float,
+def _summary(out: Output, phases: Sequence[_Phase], clients: Sequence[BaseClient], wall: float,
              args: argparse.Namespace) -> None:
     requests = Counter[str]()
     retries = Counter[str]()
@@ -191,7 +192,7 @@ def _summary(out: Output, phases: Sequence[_Phase], clients: list[Any], wall: fl
     sent = sum(requests.values())
     members = next(p.figures["members written"] for p in phases if p.name == "walk members")
     if out.json:
-        out.document({
+        out.emit({
             "phases": [{"name": p.name, "seconds": round(p.seconds, 3),
                         "matches_ground_truth": p.matches, **p.figures} for p in phases],
             "requests": dict(requests), "retries": dict(retries), "tokens": dict(tokens),

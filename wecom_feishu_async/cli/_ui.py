@@ -6,6 +6,7 @@ columns and there are no bars. Bars are drawn only when stderr is a terminal.
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -61,12 +62,8 @@ class Output:
 
     # Results ------------------------------------------------------------------------
 
-    def document(self, value: Any) -> None:
-        """One JSON document (``--json``)."""
-        self.stdout.write(_json.encode(value).decode() + "\n")
-
-    def line(self, value: Any) -> None:
-        """One JSON line of a stream (``--json``)."""
+    def emit(self, value: Any) -> None:
+        """One JSON value on a line of its own: a whole document, or one item of a stream."""
         self.stdout.write(_json.encode(value).decode() + "\n")
 
     def text(self, message: str) -> None:
@@ -170,6 +167,4 @@ def _isatty(stream: IO[str]) -> bool:
 
 
 def _width(stream: IO[str]) -> int:
-    import shutil
-
     return shutil.get_terminal_size((100, 24)).columns if _isatty(stream) else 100
