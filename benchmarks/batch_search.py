@@ -29,7 +29,7 @@ from benchmarks._harness import Row, equal, standalone, wecom_emulator
 from benchmarks.overhead import provider_client
 from wecom_feishu_async import SearchQuery
 from wecom_feishu_async.emulator import Org
-from wecom_feishu_async.emulator._search import Query
+from wecom_feishu_async.emulator.wecom.search import Query
 
 BATCH = "/cgi-bin/service/contact/batchsearch"
 LATENCY, LIMIT, CONCURRENCY = 0.05, 20, 16

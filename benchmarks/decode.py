@@ -31,9 +31,9 @@ import msgspec
 
 from benchmarks._harness import Row, Target, at_least, best_times, peer, skipped, standalone
 from wecom_feishu_async import RawResponse
-from wecom_feishu_async._endpoint import Endpoint
+from wecom_feishu_async._core.endpoint import Endpoint
 from wecom_feishu_async.emulator import Org
-from wecom_feishu_async.emulator._wecom_directory import _member
+from wecom_feishu_async.emulator.wecom.directory import _member
 from wecom_feishu_async.feishu._client import decipher as feishu_decipher
 from wecom_feishu_async.feishu.application import CONTACTS_RANGE_SUGGEST
 from wecom_feishu_async.feishu.models import ContactsRangeSuggestReply

@@ -42,7 +42,7 @@ from benchmarks._harness import (
     standalone,
 )
 from wecom_feishu_async import Quota, RawResponse, RetryPolicy
-from wecom_feishu_async._transport import AiohttpTransport
+from wecom_feishu_async._core.transport import AiohttpTransport
 from wecom_feishu_async.emulator import FeishuWorld, Org
 from wecom_feishu_async.feishu import FeishuApp, FeishuClient
 

@@ -36,7 +36,7 @@ from wecom_feishu_async import (
     TokenStore,
     WFAError,
 )
-from wecom_feishu_async._core import BaseClient
+from wecom_feishu_async._core.loop import BaseClient
 from wecom_feishu_async.emulator import Emulator
 
 pytest_plugins = ["pytester"]

@@ -38,12 +38,12 @@ from wecom_feishu_async import (
     WeComClient,
     WFAError,
 )
-from wecom_feishu_async._core import BaseClient
-from wecom_feishu_async._endpoint import Endpoint
+from wecom_feishu_async._core.endpoint import Endpoint
+from wecom_feishu_async._core.loop import BaseClient
 from wecom_feishu_async.emulator import Emulator, Fault
 from wecom_feishu_async.emulator import __main__ as command
-from wecom_feishu_async.emulator._chaos import CHAOS_KINDS
-from wecom_feishu_async.emulator._faults import Injected
+from wecom_feishu_async.emulator.world.chaos import CHAOS_KINDS
+from wecom_feishu_async.emulator.world.faults import Injected
 from wecom_feishu_async.feishu import FeishuApp, FeishuClient
 from wecom_feishu_async.wecom.picker import decode_picker_result
 

@@ -311,7 +311,7 @@ async def test_closed_client_refuses_calls() -> None:
 
 
 async def test_cancelled_waiters_leave_no_place_taken() -> None:
-    from wecom_feishu_async._limits import Limits
+    from wecom_feishu_async._core.limits import Limits
 
     limits = Limits([], max_in_flight=1)
     key = ("corp", "/x")

@@ -138,7 +138,7 @@ def recording(client: Any, corpus: Corpus, recorder: Recorder) -> Any:
 
 
 async def every_public_call(emu: Emulator, corpus: Corpus) -> None:
-    from wecom_feishu_async._transport import AiohttpTransport
+    from wecom_feishu_async._core.transport import AiohttpTransport
 
     recorder = Recorder(AiohttpTransport(emu.url))
     creds, suite, feishu = emu.credentials, emu.suite, emu.feishu.credentials

@@ -25,7 +25,7 @@ from wecom_feishu_async import (
     SearchQuery,
     WFAError,
 )
-from wecom_feishu_async._core import BaseClient
+from wecom_feishu_async._core.loop import BaseClient
 from wecom_feishu_async.emulator import Emulator
 from wecom_feishu_async.feishu import FeishuApp, FeishuClient
 

@@ -1,9 +1,8 @@
 """Async client for the WeCom (企业微信) and Feishu (飞书) contact-directory APIs."""
 
-from ._core import ClientStats
-from ._credentials import AuthorizedCorp, CorpApp, Provider, SuiteApp
-from ._endpoint import Endpoint
-from ._errors import (
+from ._core.credentials import AuthorizedCorp, CorpApp, Provider, SuiteApp
+from ._core.endpoint import Endpoint
+from ._core.errors import (
     APIError,
     AuthError,
     ConfigurationError,
@@ -26,11 +25,12 @@ from ._errors import (
     TransportError,
     WFAError,
 )
-from ._limits import LimiterBackend, LocalLimiterBackend, Quota, RateLimiter
-from ._redis_errors import RedisLockTimeout, RedisUnavailableError
-from ._retry import RetryPolicy
-from ._tokens import MemoryTokenStore, Token, TokenStore
-from ._transport import RawResponse, Transport
+from ._core.limits import LimiterBackend, LocalLimiterBackend, Quota, RateLimiter
+from ._core.loop import ClientStats
+from ._core.redis_errors import RedisLockTimeout, RedisUnavailableError
+from ._core.retry import RetryPolicy
+from ._core.tokens import MemoryTokenStore, Token, TokenStore
+from ._core.transport import RawResponse, Transport
 from .feishu import (
     FEISHU_BASE_URL,
     LARK_BASE_URL,

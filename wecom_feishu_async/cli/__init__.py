@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Sequence
 from typing import IO
 
-from .._errors import APIError, ConfigurationError, InputError, WFAError
+from .._core.errors import APIError, ConfigurationError, InputError, WFAError
 from ._clients import shared_state
 from ._commands import add_feishu, add_wecom
 from ._config import ENVIRONMENT, Settings, load_settings

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from typing import Any
 
-from .._credentials import CorpApp, Provider
-from .._errors import ConfigurationError
+from .._core.credentials import CorpApp, Provider
+from .._core.errors import ConfigurationError
 from ..feishu import FEISHU_BASE_URL, FeishuApp, FeishuClient
 from ..wecom import WECOM_BASE_URL, WeComClient
 from ._config import Settings

@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from .._errors import InputError
+from .._core.errors import InputError
 from ..feishu import ContactsRange
 from ..wecom import QueryResult, SearchQuery
 from ..wecom.contact import BATCH_SEARCH_PATH

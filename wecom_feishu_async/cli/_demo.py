@@ -13,11 +13,11 @@ from typing import Any
 
 import msgspec
 
-from .._core import BaseClient
-from .._credentials import CorpApp, Provider
-from .._errors import InputError
-from .._limits import Quota
-from .._retry import RetryPolicy
+from .._core.credentials import CorpApp, Provider
+from .._core.errors import InputError
+from .._core.limits import Quota
+from .._core.loop import BaseClient
+from .._core.retry import RetryPolicy
 from ..emulator import Emulator, Fault
 from ..feishu import FeishuApp, FeishuClient
 from ..feishu.application import CONTACTS_RANGE_SUGGEST

@@ -6,14 +6,14 @@
 Run it standalone with `python -m wecom_feishu_async.emulator`.
 """
 
-from ._chaos import CHAOS_KINDS, ChaosKind
-from ._faults import Arrival, Fault, Faults, Injected
-from ._feishu_world import FeishuCredentials, FeishuWorld
-from ._model import App, Department, Member, SearchTruth
-from ._org import Org
-from ._server import Emulator, build_app
-from ._state import Credentials, ServerState, Stats
-from ._suite_world import Delivery, SuiteCredentials, SuiteWorld
+from .server import Emulator, build_app
+from .world.chaos import CHAOS_KINDS, ChaosKind
+from .world.faults import Arrival, Fault, Faults, Injected
+from .world.feishu import FeishuCredentials, FeishuWorld
+from .world.model import App, Department, Member, SearchTruth
+from .world.org import Org
+from .world.state import Credentials, ServerState, Stats
+from .world.suite import Delivery, SuiteCredentials, SuiteWorld
 
 __all__ = [
     "CHAOS_KINDS",

@@ -14,8 +14,8 @@ import sys
 
 import msgspec
 
-from ._chaos import CHAOS_KINDS
-from ._server import Emulator
+from .server import Emulator
+from .world.chaos import CHAOS_KINDS
 
 
 def _parser(prog: str | None = None) -> argparse.ArgumentParser:

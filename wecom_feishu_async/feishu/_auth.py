@@ -12,13 +12,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
-from .._credentials import secret_digest
-from .._endpoint import Endpoint
-from .._errors import AuthError, ConfigurationError, InputError
+from .._core.credentials import secret_digest
+from .._core.endpoint import Endpoint
+from .._core.errors import AuthError, ConfigurationError, InputError
 from .models import AppAccessTokenReply, TenantAccessTokenReply
 
 if TYPE_CHECKING:
-    from .._core import BaseClient, TokenSource
+    from .._core.loop import BaseClient, TokenSource
 
 __all__ = ["AppTicket", "FeishuApp", "FeishuStoreApp", "token_source"]
 

@@ -8,10 +8,9 @@ from typing import Any, TypeVar
 
 import aiohttp
 
-from .._codec import DECODE_ERRORS, decoder_for
-from .._core import BaseClient, TokenSource
-from .._endpoint import Endpoint
-from .._errors import (
+from .._core.codec import DECODE_ERRORS, decoder_for
+from .._core.endpoint import Endpoint
+from .._core.errors import (
     APIError,
     AuthError,
     ConfigurationError,
@@ -26,11 +25,12 @@ from .._errors import (
     error_class_for,
     register_codes,
 )
-from .._limits import LimiterBackend, Quota
-from .._redact import scrub
-from .._retry import RetryPolicy
-from .._tokens import Token, TokenStore
-from .._transport import RawResponse, Transport
+from .._core.limits import LimiterBackend, Quota
+from .._core.loop import BaseClient, TokenSource
+from .._core.redaction import scrub
+from .._core.retry import RetryPolicy
+from .._core.tokens import Token, TokenStore
+from .._core.transport import RawResponse, Transport
 from ._auth import FeishuApp, FeishuStoreApp, token_source
 from .application import ApplicationAPI
 from .models import ErrorReply, FeishuReply

@@ -13,11 +13,11 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Literal, TypeVar, get_args
 from urllib.parse import quote
 
-from .. import _validate as check
-from .._concurrency import map_concurrent
-from .._endpoint import Endpoint
-from .._errors import InputError
-from .._paging import Cursor
+from .._core import validation as check
+from .._core.concurrency import map_concurrent
+from .._core.endpoint import Endpoint
+from .._core.errors import InputError
+from .._core.paging import Cursor
 from .models import (
     AppVersion,
     AppVersionData,
@@ -29,7 +29,7 @@ from .models import (
 )
 
 if TYPE_CHECKING:
-    from .._core import BaseClient
+    from .._core.loop import BaseClient
 
 __all__ = [
     "APP_VERSION",

@@ -8,16 +8,22 @@ from typing import Any, TypeVar
 
 import aiohttp
 
-from .._codec import DECODE_ERRORS, decoder_for
-from .._core import BaseClient, TokenSource
-from .._credentials import AuthorizedCorp, CorpApp, Provider, SuiteApp
-from .._endpoint import Endpoint
-from .._errors import APIError, ConfigurationError, DecodeError, HTTPStatusError, error_class_for
-from .._limits import LimiterBackend, Quota
-from .._redact import scrub
-from .._retry import RetryPolicy
-from .._tokens import Token, TokenStore
-from .._transport import RawResponse, Transport
+from .._core.codec import DECODE_ERRORS, decoder_for
+from .._core.credentials import AuthorizedCorp, CorpApp, Provider, SuiteApp
+from .._core.endpoint import Endpoint
+from .._core.errors import (
+    APIError,
+    ConfigurationError,
+    DecodeError,
+    HTTPStatusError,
+    error_class_for,
+)
+from .._core.limits import LimiterBackend, Quota
+from .._core.loop import BaseClient, TokenSource
+from .._core.redaction import scrub
+from .._core.retry import RetryPolicy
+from .._core.tokens import Token, TokenStore
+from .._core.transport import RawResponse, Transport
 from ._suite import AuthorizedCorpTokenSource, SuiteTokenSource
 from .contact import ContactAPI
 from .directory import DirectoryAPI

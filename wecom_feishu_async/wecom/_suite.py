@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .._credentials import AuthorizedCorp, SuiteApp
-from .._endpoint import Endpoint
+from .._core.credentials import AuthorizedCorp, SuiteApp
+from .._core.endpoint import Endpoint
 from .models import TokenLifetime, WeComReply
 
 if TYPE_CHECKING:
-    from .._core import BaseClient
+    from .._core.loop import BaseClient
 
 
 class SuiteTokenReply(WeComReply):

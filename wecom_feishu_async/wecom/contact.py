@@ -11,15 +11,15 @@ from dataclasses import dataclass, replace
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
-from .. import _validate as check
-from .._concurrency import map_concurrent
-from .._endpoint import Endpoint
-from .._errors import DecodeError, InputError
-from .._paging import Cursor
+from .._core import validation as check
+from .._core.concurrency import map_concurrent
+from .._core.endpoint import Endpoint
+from .._core.errors import DecodeError, InputError
+from .._core.paging import Cursor
 from .models import BatchSearchItem, BatchSearchReply, QueryResult, SearchPage
 
 if TYPE_CHECKING:
-    from .._core import BaseClient
+    from .._core.loop import BaseClient
 
 __all__ = ["ContactAPI", "FullMatchField", "QueryRange", "QueryType", "SearchQuery"]
 

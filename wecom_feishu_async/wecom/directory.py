@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Literal, TypeVar, overload
 
-from .. import _validate as check
-from .._endpoint import Endpoint
-from .._errors import InputError
-from .._paging import Cursor
+from .._core import validation as check
+from .._core.endpoint import Endpoint
+from .._core.errors import InputError
+from .._core.paging import Cursor
 from .models import (
     Department,
     DepartmentIdList,
@@ -33,7 +33,7 @@ from .models import (
 from .walk import MemberWalk, OnUnreadable, WalkProgress, in_tree_order
 
 if TYPE_CHECKING:
-    from .._core import BaseClient
+    from .._core.loop import BaseClient
 
 __all__ = ["DirectoryAPI"]
 

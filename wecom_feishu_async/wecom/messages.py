@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from .. import _validate as check
-from .._endpoint import Endpoint
-from .._errors import InputError
+from .._core import validation as check
+from .._core.endpoint import Endpoint
+from .._core.errors import InputError
 from .models import WeComReply
 
 if TYPE_CHECKING:
-    from .._core import BaseClient
+    from .._core.loop import BaseClient
 
 __all__ = [
     "MessageSendReply",

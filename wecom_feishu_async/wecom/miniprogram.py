@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .. import _validate as check
-from .._endpoint import Endpoint
+from .._core import validation as check
+from .._core.endpoint import Endpoint
 from .models import WeComReply
 
 if TYPE_CHECKING:
-    from .._core import BaseClient
+    from .._core.loop import BaseClient
 
 __all__ = ["MiniProgramAPI", "MiniProgramSession"]
 

@@ -18,8 +18,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from .. import _validate as check
-from .._errors import DecodeError, InputError, WFAError
+from .._core import validation as check
+from .._core.errors import DecodeError, InputError, WFAError
 
 __all__ = [
     "PICKER_TICKET_LIFETIME",

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 
-from .._errors import APIError, DecodeError
+from .._core.errors import APIError, DecodeError
 from .models import Department, Member, SimpleDepartment, SimpleMember
 
 if TYPE_CHECKING:
-    from .._core import ClientStats
+    from .._core.loop import ClientStats
 
 __all__ = ["MemberWalk", "OnUnreadable", "WalkProgress", "in_tree_order"]
 

@@ -1,0 +1,1 @@
+"""The vendor-neutral core: the request loop and everything it uses."""

@@ -1,0 +1,1 @@
+"""The emulator's world: the generated organisation, its state and faults."""
